@@ -1,0 +1,55 @@
+import type { ActorCell } from './actor-cell.js'
+import { RingQueue } from './queue.js'
+
+export interface DispatcherOptions {
+  /** Messages one actor handles before the next ready actor gets a turn. */
+  throughput: number
+  /** Messages handled in one go before yielding to I/O (a macrotask). */
+  turnBudget: number
+  /** Runs `fn` soon, after pending I/O: setImmediate for real, the simulator's queue in tests. */
+  yieldTurn: (fn: () => void) => void
+}
+
+/**
+ * One run queue of ready actors per system. A single microtask drains many
+ * actors in batches (not one microtask per message); after `turnBudget`
+ * messages it yields with a macrotask so sockets and timers are not starved.
+ */
+export class Dispatcher {
+  private readonly ready = new RingQueue<ActorCell>(64)
+  private pending = false
+  private readonly drain = () => this.run()
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  schedule(cell: ActorCell): void {
+    cell.scheduled = true
+    this.ready.push(cell)
+    if (!this.pending) {
+      this.pending = true
+      queueMicrotask(this.drain)
+    }
+  }
+
+  /** True when no actor is waiting to run. */
+  get idle(): boolean {
+    return !this.pending
+  }
+
+  private run(): void {
+    const { throughput, turnBudget } = this.options
+    let handled = 0
+    while (handled < turnBudget) {
+      const cell = this.ready.shift()
+      if (cell === undefined) break
+      cell.scheduled = false
+      handled += cell.processBatch(throughput)
+      if (cell.hasWork()) {
+        cell.scheduled = true
+        this.ready.push(cell)
+      }
+    }
+    if (this.ready.length > 0) this.options.yieldTurn(this.drain)
+    else this.pending = false
+  }
+}

@@ -1,0 +1,202 @@
+import { EventEmitter } from 'eventemitter3'
+import { ActorRef } from './actor-ref.js'
+import type { Clock, TimerHandle } from './clock.js'
+import { realClock } from './clock.js'
+import type { ActorDef, SpawnOptions } from './define.js'
+import { defineBehavior } from './define.js'
+import { TroupeError } from './errors.js'
+import { ActorCell } from './internal/actor-cell.js'
+import type { CellHost, Watcher } from './internal/actor-cell.js'
+import { Dispatcher } from './internal/dispatcher.js'
+import type { ReplyTarget } from './internal/envelope.js'
+import type { Protocol } from './protocol.js'
+import type { StopReason } from './signals.js'
+
+export interface SystemOptions {
+  /** This node's name; part of every ref's address (default 'local'). */
+  name?: string
+  clock?: Clock
+  /** Uniform in [0, 1): used for backoff jitter and anything else random. */
+  random?: () => number
+  /** Default ask timeout in milliseconds (default 5000). */
+  askTimeoutMs?: number
+  /** Messages an actor handles before others get a turn (default 64). */
+  throughput?: number
+  /** Messages handled before yielding to I/O (default 20000). */
+  turnBudget?: number
+  /** How the dispatcher yields to I/O (default setImmediate). */
+  yieldTurn?: (fn: () => void) => void
+}
+
+export interface DeadLetter {
+  recipient: string
+  type: string
+  payload: unknown
+  /** 'stopped' | 'mailbox-full' | 'unknown-message' | 'late-reply' | 'not-found' | 'restart' | ... */
+  reason: string
+}
+
+export interface SystemEvents {
+  deadLetter: [DeadLetter]
+  actorFailed: [{ ref: ActorRef; error: unknown; action: string }]
+  actorStopped: [{ ref: ActorRef; reason: StopReason }]
+}
+
+const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
+
+/**
+ * A node's actor system: spawns top-level actors under `/user`, owns the
+ * dispatcher, the clock, pending asks and dead letters.
+ */
+export class ActorSystem {
+  readonly name: string
+  readonly clock: Clock
+  readonly random: () => number
+  readonly askTimeoutMs: number
+  /** Lifecycle and diagnostic events. */
+  readonly events = new EventEmitter<SystemEvents>()
+  private deadLetterTotal = 0
+  private uidCounter = 0
+  private readonly dispatcher: Dispatcher
+  private readonly host: CellHost
+  private readonly guardian: ActorCell
+  private terminating: Promise<void> | null = null
+
+  constructor(options: SystemOptions = {}) {
+    this.name = options.name ?? 'local'
+    this.clock = options.clock ?? realClock
+    this.random = options.random ?? Math.random
+    this.askTimeoutMs = options.askTimeoutMs ?? 5000
+    if (!(this.askTimeoutMs > 0)) throw new TroupeError('INVALID_ARGUMENT', 'askTimeoutMs must be > 0')
+    this.dispatcher = new Dispatcher({
+      throughput: options.throughput ?? 64,
+      turnBudget: options.turnBudget ?? 20_000,
+      yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
+    })
+    this.host = this.makeHost()
+    this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
+  }
+
+  /** Spawns a top-level actor at `/user/<name>`. */
+  spawn<P extends Protocol>(def: ActorDef<P, any>, options?: SpawnOptions): ActorRef<P> {
+    if (this.terminating) throw new TroupeError('SYSTEM_STOPPED', `system ${this.name} is terminating`)
+    return this.guardian.spawn(def, options) as ActorRef<P>
+  }
+
+  /** Stops an actor (children first); resolves once it has terminated. */
+  stop(ref: ActorRef<any>): Promise<StopReason> {
+    const target = ref._target
+    if (!(target instanceof ActorCell)) return Promise.reject(new TroupeError('INVALID_ARGUMENT', `${ref} is not a local actor`))
+    const done = this.whenTerminated(ref)
+    target.requestStop({ kind: 'stopped' })
+    return done
+  }
+
+  /** Resolves with the stop reason once the actor has terminated (at once if it already has). */
+  whenTerminated(ref: ActorRef<any>): Promise<StopReason> {
+    return new Promise((resolve) => {
+      const watcher: Watcher = { notifyTerminated: (_ref, reason) => resolve(reason) }
+      const target = ref._target
+      if (target instanceof ActorCell) target.addWatcher(watcher)
+      else this._watchRemote(ref, watcher)
+    })
+  }
+
+  /** Finds a live local actor by path (`/user/a/b`). */
+  lookup(path: string): ActorRef | undefined {
+    const parts = path.split('/').filter((p) => p.length > 0)
+    if (parts[0] !== 'user') return undefined
+    let cell: ActorCell | undefined = this.guardian
+    for (let i = 1; i < parts.length && cell; i++) cell = cell.childCell(parts[i])
+    return cell && !cell.isTerminated() ? cell.self : undefined
+  }
+
+  /** Number of messages that could not be delivered since start. */
+  get deadLetters(): number {
+    return this.deadLetterTotal
+  }
+
+  /** True when no actor has a message waiting (used by the simulator). */
+  get idle(): boolean {
+    return this.dispatcher.idle
+  }
+
+  /** Stops every actor, children before parents. */
+  terminate(): Promise<void> {
+    if (!this.terminating) {
+      const done = this.whenTerminated(this.guardian.self)
+      this.guardian.requestStop({ kind: 'system-stopped' })
+      this.terminating = done.then(() => undefined)
+    }
+    return this.terminating
+  }
+
+  /** @internal remote watch; replaced by the remoting layer. */
+  _watchRemote(ref: ActorRef<any>, watcher: Watcher): void {
+    watcher.notifyTerminated(ref, { kind: 'not-found' })
+  }
+
+  /** @internal */
+  _unwatchRemote(_ref: ActorRef<any>, _watcher: Watcher): void {}
+
+  private makeHost(): CellHost {
+    const system = this
+    const dispatcher = this.dispatcher
+    return {
+      system,
+      nodeName: this.name,
+      clock: this.clock,
+      random: this.random,
+      nextUid: () => ++this.uidCounter,
+      schedule: (cell) => dispatcher.schedule(cell),
+      deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
+      pendingAsk: (timeoutMs, description, resolve, reject) => new PendingAsk(this, timeoutMs ?? this.askTimeoutMs, description, resolve, reject),
+      emitFailure: (ref, error, action) => {
+        this.events.emit('actorFailed', { ref, error, action })
+      },
+      emitStopped: (ref, reason) => {
+        this.events.emit('actorStopped', { ref, reason })
+      },
+    }
+  }
+
+  /** @internal */
+  deadLetter(recipient: string, type: string, payload: unknown, reason: string): void {
+    this.deadLetterTotal++
+    this.events.emit('deadLetter', { recipient, type, payload, reason })
+  }
+}
+
+/** A local ask waiting for its answer, with its timeout. */
+class PendingAsk implements ReplyTarget {
+  private done = false
+  private readonly timer: TimerHandle
+
+  constructor(
+    private readonly system: ActorSystem,
+    timeoutMs: number,
+    private readonly description: string,
+    private readonly onResolve: (v: unknown) => void,
+    private readonly onReject: (e: unknown) => void,
+  ) {
+    this.timer = system.clock.setTimer(timeoutMs, () => {
+      if (this.done) return
+      this.done = true
+      this.onReject(new TroupeError('ASK_TIMEOUT', `${description} timed out after ${timeoutMs} ms`))
+    })
+  }
+
+  resolve(value: unknown): void {
+    if (this.done) return this.system.deadLetter(this.description, 'reply', value, 'late-reply')
+    this.done = true
+    this.system.clock.clearTimer(this.timer)
+    this.onResolve(value)
+  }
+
+  reject(error: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.system.clock.clearTimer(this.timer)
+    this.onReject(error)
+  }
+}
