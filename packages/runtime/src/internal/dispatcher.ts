@@ -42,12 +42,11 @@ export class Dispatcher {
     while (handled < turnBudget) {
       const cell = this.ready.shift()
       if (cell === undefined) break
-      cell.scheduled = false
+      // The cell stays marked scheduled while it runs, so messages it sends
+      // itself do not queue it twice; it goes to the back if work remains.
       handled += cell.processBatch(throughput)
-      if (cell.hasWork()) {
-        cell.scheduled = true
-        this.ready.push(cell)
-      }
+      if (cell.hasWork()) this.ready.push(cell)
+      else cell.scheduled = false
     }
     if (this.ready.length > 0) this.options.yieldTurn(this.drain)
     else this.pending = false

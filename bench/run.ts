@@ -1,0 +1,23 @@
+// pnpm bench [name ...] [--json]: runs the named benchmarks (all by default).
+import { report } from './lib.js'
+import type { Figure } from './lib.js'
+
+const benches: Record<string, () => Promise<Figure[]>> = {
+  'local-tell': async () => (await import('./local-tell.js')).run(),
+  'local-ask': async () => (await import('./local-ask.js')).run(),
+  'actor-memory': async () => (await import('./actor-memory.js')).run(),
+}
+
+const args = process.argv.slice(2)
+const json = args.includes('--json')
+const names = args.filter((a) => !a.startsWith('--'))
+const unknown = names.filter((n) => !(n in benches))
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`)
+  process.exit(2)
+}
+for (const name of names.length ? names : Object.keys(benches)) {
+  if (!json) console.log(`\n# ${name}`)
+  report(await benches[name](), json)
+}
+process.exit(0)
