@@ -32,7 +32,7 @@ export class NodeDisk implements Disk {
 
   async mkdir(dir: string): Promise<void> {
     const full = this.full(dir, 'dir')
-    return this.serial([dir], () => fsCall(`mkdir ${dir}`, () => mkdir(full, { recursive: true })))
+    return this.serial([dir], () => fsCall(`mkdir ${dir}`, async () => void (await mkdir(full, { recursive: true }))))
   }
 
   async list(dir: string): Promise<string[]> {
