@@ -1,7 +1,7 @@
 import type { ErrorCode } from './errors.js'
 import { TroupeError } from './errors.js'
 import type { ReplyTarget } from './internal/envelope.js'
-import type { AnyProtocol, PayloadOf, Protocol, ReplyOf } from './protocol.js'
+import type { AnyProtocol, PayloadArgs, Protocol, ReplyOf } from './protocol.js'
 
 /** What a ref points at: a local actor cell or a remote address. Internal. */
 export interface RefTarget {
@@ -17,8 +17,6 @@ export interface AskOptions {
   /** Rejects with ASK_TIMEOUT after this many milliseconds (default: the system's askTimeoutMs). */
   timeoutMs?: number
 }
-
-type Rest<P extends Protocol, K extends keyof P> = PayloadOf<P, K> extends void ? [payload?: PayloadOf<P, K>] : [payload: PayloadOf<P, K>]
 
 /**
  * A typed address of an actor, local or remote. Refs can be sent inside
@@ -48,14 +46,15 @@ export class ActorRef<P extends Protocol = AnyProtocol> {
   }
 
   /** Fire and forget. Throws MAILBOX_FULL only for a local mailbox with the 'reject' overflow policy. */
-  tell<K extends keyof P & string>(type: K, ...payload: Rest<P, K>): void {
+  tell<K extends keyof P & string>(type: K, ...payload: PayloadArgs<P, K>): void {
     this._target.deliver(type, payload[0], null, null)
   }
 
   /** Request/response: resolves with the handler's return value; rejects with a TroupeError. */
-  ask<K extends keyof P & string>(type: K, payload: PayloadOf<P, K>, options?: AskOptions): Promise<ReplyOf<P, K>>
-  ask<K extends keyof P & string>(type: K, ...args: PayloadOf<P, K> extends void ? [] : never): Promise<ReplyOf<P, K>>
-  ask(type: string, payload?: unknown, options?: AskOptions): Promise<unknown> {
+  ask<K extends keyof P & string>(type: K, ...args: [...PayloadArgs<P, K>, options?: AskOptions]): Promise<ReplyOf<P, K>>
+  ask(type: string, ...args: unknown[]): Promise<unknown> {
+    const payload = args[0]
+    const options = args[1] as AskOptions | undefined
     const timeoutMs = options?.timeoutMs
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
       return Promise.reject(invalid(`ask timeoutMs must be a positive finite number, got ${String(timeoutMs)}`))

@@ -68,7 +68,7 @@ export type ProtocolOf<H> = {
  */
 export function defineActor<S, H extends Record<string, Handler<S>>>(
   spec: { name?: string; initial: (ctx: ActorContext<any>) => S; handlers: H } & Hooks<S>,
-): ActorDef<ProtocolOf<H> & Protocol, S> {
+): ActorDef<ProtocolOf<H>, S> {
   const table = new Map<string, Handler<S>>(Object.entries(spec.handlers))
   const kind = spec.name ?? 'actor'
   return {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import { ActorRef } from './actor-ref.js'
-import type { Clock, TimerHandle } from './clock.js'
+import type { Clock } from './clock.js'
 import { realClock } from './clock.js'
 import type { ActorDef, SpawnOptions } from './define.js'
 import { defineBehavior } from './define.js'
@@ -8,6 +8,8 @@ import { TroupeError } from './errors.js'
 import { ActorCell } from './internal/actor-cell.js'
 import type { CellHost, Watcher } from './internal/actor-cell.js'
 import { Dispatcher } from './internal/dispatcher.js'
+import { DeadlineWheel } from './internal/deadlines.js'
+import type { Expiring } from './internal/deadlines.js'
 import type { ReplyTarget } from './internal/envelope.js'
 import type { Protocol } from './protocol.js'
 import type { StopReason } from './signals.js'
@@ -58,6 +60,7 @@ export class ActorSystem {
   private deadLetterTotal = 0
   private uidCounter = 0
   private readonly dispatcher: Dispatcher
+  private readonly deadlines: DeadlineWheel
   private readonly host: CellHost
   private readonly guardian: ActorCell
   private terminating: Promise<void> | null = null
@@ -73,6 +76,7 @@ export class ActorSystem {
       turnBudget: options.turnBudget ?? 20_000,
       yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
     })
+    this.deadlines = new DeadlineWheel(this.clock)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
   }
@@ -150,7 +154,7 @@ export class ActorSystem {
       nextUid: () => ++this.uidCounter,
       schedule: (cell) => dispatcher.schedule(cell),
       deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
-      pendingAsk: (timeoutMs, description, resolve, reject) => new PendingAsk(this, timeoutMs ?? this.askTimeoutMs, description, resolve, reject),
+      pendingAsk: (timeoutMs, describe, resolve, reject) => new PendingAsk(this, this.deadlines, timeoutMs ?? this.askTimeoutMs, describe, resolve, reject),
       emitFailure: (ref, error, action) => {
         this.events.emit('actorFailed', { ref, error, action })
       },
@@ -167,36 +171,40 @@ export class ActorSystem {
   }
 }
 
-/** A local ask waiting for its answer, with its timeout. */
-class PendingAsk implements ReplyTarget {
+/** A local ask waiting for its answer; its deadline lives in the system's wheel. */
+class PendingAsk implements ReplyTarget, Expiring {
   private done = false
-  private readonly timer: TimerHandle
+  wheelSlot = -1
+  wheelPos = 0
 
   constructor(
     private readonly system: ActorSystem,
-    timeoutMs: number,
-    private readonly description: string,
+    private readonly wheel: DeadlineWheel,
+    private readonly timeoutMs: number,
+    private readonly describe: () => string,
     private readonly onResolve: (v: unknown) => void,
     private readonly onReject: (e: unknown) => void,
   ) {
-    this.timer = system.clock.setTimer(timeoutMs, () => {
-      if (this.done) return
-      this.done = true
-      this.onReject(new TroupeError('ASK_TIMEOUT', `${description} timed out after ${timeoutMs} ms`))
-    })
+    wheel.add(this, system.clock.now() + timeoutMs)
+  }
+
+  expire(): void {
+    if (this.done) return
+    this.done = true
+    this.onReject(new TroupeError('ASK_TIMEOUT', `${this.describe()} timed out after ${this.timeoutMs} ms`))
   }
 
   resolve(value: unknown): void {
-    if (this.done) return this.system.deadLetter(this.description, 'reply', value, 'late-reply')
+    if (this.done) return this.system.deadLetter(this.describe(), 'reply', value, 'late-reply')
     this.done = true
-    this.system.clock.clearTimer(this.timer)
+    this.wheel.remove(this)
     this.onResolve(value)
   }
 
   reject(error: unknown): void {
     if (this.done) return
     this.done = true
-    this.system.clock.clearTimer(this.timer)
+    this.wheel.remove(this)
     this.onReject(error)
   }
 }

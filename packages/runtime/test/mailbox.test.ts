@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ActorSystem, defineActor } from '@troupe/runtime'
-import type { DeadLetter } from '@troupe/runtime'
+import type { ActorRef, DeadLetter } from '@troupe/runtime'
 import { rejectsWith, settle } from './helpers.js'
 
 test('one message at a time: an async handler finishes before the next starts', async () => {
@@ -121,7 +121,7 @@ test('mailboxes drain in batches and yield to I/O: an endless ping-pong does not
   const Player = defineActor({
     initial: () => ({ running: true }),
     handlers: {
-      ball(state, other: any, ctx) {
+      ball(state, other: ActorRef<any>, ctx) {
         hops++
         if (state.running) ctx.tell(other, 'ball', ctx.self)
       },

@@ -23,7 +23,6 @@ const TERMINATED = 4
 
 /** System messages: processed before user messages, never subject to capacity. */
 type SysMsg =
-  | { kind: 'start' }
   | { kind: 'stop' }
   | { kind: 'restart-due' }
   | { kind: 'escalated'; error: unknown }
@@ -42,7 +41,7 @@ export interface CellHost {
   nextUid(): number
   schedule(cell: ActorCell): void
   deadLetter(recipient: string, type: string, payload: unknown, reason: string): void
-  pendingAsk(timeoutMs: number | undefined, description: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
+  pendingAsk(timeoutMs: number | undefined, describe: () => string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
   emitFailure(ref: ActorRef, error: unknown, action: string): void
   emitStopped(ref: ActorRef, reason: StopReason): void
 }
@@ -59,24 +58,16 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
   private status = STARTING
   state: unknown = undefined
   private mailbox: RingQueue<Envelope> | null = null
-  private sysQueue: RingQueue<SysMsg> | null = null
-  private childMap: Map<string, ActorCell> | null = null
-  private watchers: Set<Watcher> | null = null
-  private watching: Set<ActorCell> | null = null
-  private timerSet: ActorTimers | null = null
-  private stashed: Envelope[] | null = null
   private current: Envelope | null = null
   private replyTaken = false
   /** On the dispatcher's run queue. */
   scheduled = false
   /** An async handler or hook is in flight: no other message may start. */
   private busy = false
-  private restartTimes: number[] | null = null
-  private stopReason: StopReason | null = null
   private refCache: ActorRef | null = null
-  private pathCache: string | null = null
-  private readonly mailboxConfig: ResolvedMailbox
-  private readonly supervision: SupervisionStrategy
+  /** Rarely used parts, allocated on first use: an idle actor stays small. */
+  private x: CellExtras | null = null
+  private readonly props: CellProps
 
   constructor(
     private readonly host: CellHost,
@@ -86,17 +77,79 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
     options: SpawnOptions | undefined,
   ) {
     this.uid = host.nextUid()
-    this.mailboxConfig = resolveMailbox(options?.mailbox ?? def.mailbox)
-    this.supervision = options?.supervision ?? def.supervision ?? defaultSupervision
-    validateSupervision(this.supervision)
-    this.pushSys({ kind: 'start' })
+    this.props = cellProps(def, options)
+    // The first turn runs initial() and onStart (status STARTING marks it due).
+    host.schedule(this)
+  }
+
+  private get mailboxConfig(): ResolvedMailbox {
+    return this.props.mailbox
+  }
+  private get supervision(): SupervisionStrategy {
+    return this.props.supervision
+  }
+  private ext(): CellExtras {
+    return (this.x ??= new CellExtras())
+  }
+  private get sysQueue(): RingQueue<SysMsg> | null {
+    return this.x?.sysQueue ?? null
+  }
+  private set sysQueue(v: RingQueue<SysMsg> | null) {
+    if (v !== null || this.x !== null) this.ext().sysQueue = v
+  }
+  private get childMap(): Map<string, ActorCell> | null {
+    return this.x?.childMap ?? null
+  }
+  private set childMap(v: Map<string, ActorCell> | null) {
+    if (v !== null || this.x !== null) this.ext().childMap = v
+  }
+  private get watchers(): Set<Watcher> | null {
+    return this.x?.watchers ?? null
+  }
+  private set watchers(v: Set<Watcher> | null) {
+    if (v !== null || this.x !== null) this.ext().watchers = v
+  }
+  private get watching(): Set<ActorCell> | null {
+    return this.x?.watching ?? null
+  }
+  private set watching(v: Set<ActorCell> | null) {
+    if (v !== null || this.x !== null) this.ext().watching = v
+  }
+  private get timerSet(): ActorTimers | null {
+    return this.x?.timerSet ?? null
+  }
+  private set timerSet(v: ActorTimers | null) {
+    if (v !== null || this.x !== null) this.ext().timerSet = v
+  }
+  private get stashed(): Envelope[] | null {
+    return this.x?.stashed ?? null
+  }
+  private set stashed(v: Envelope[] | null) {
+    if (v !== null || this.x !== null) this.ext().stashed = v
+  }
+  private get restartTimes(): number[] | null {
+    return this.x?.restartTimes ?? null
+  }
+  private set restartTimes(v: number[] | null) {
+    if (v !== null || this.x !== null) this.ext().restartTimes = v
+  }
+  private get stopReason(): StopReason | null {
+    return this.x?.stopReason ?? null
+  }
+  private set stopReason(v: StopReason | null) {
+    if (v !== null || this.x !== null) this.ext().stopReason = v
+  }
+  private get onChildrenGone(): (() => void) | null {
+    return this.x?.onChildrenGone ?? null
+  }
+  private set onChildrenGone(v: (() => void) | null) {
+    if (v !== null || this.x !== null) this.ext().onChildrenGone = v
   }
 
   // ---- RefTarget -------------------------------------------------------
 
   get path(): string {
-    if (this.pathCache === null) this.pathCache = this.parent === null ? `/${this.name}` : `${this.parent.path}/${this.name}`
-    return this.pathCache
+    return this.parent === null ? `/${this.name}` : `${this.parent.path}/${this.name}`
   }
 
   get node(): string {
@@ -122,7 +175,7 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
   }
 
   pendingAsk(timeoutMs: number | undefined, type: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget {
-    return this.host.pendingAsk(timeoutMs, `ask '${type}' to ${this.path}`, resolve, reject)
+    return this.host.pendingAsk(timeoutMs, () => `ask '${type}' to ${this.path}`, resolve, reject)
   }
 
   // ---- ActorContext ----------------------------------------------------
@@ -145,8 +198,9 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
 
   spawn(def: ActorDef<any, any>, options?: SpawnOptions): ActorRef<any> {
     if (this.status >= STOPPING) throw new TroupeError('ACTOR_STOPPED', `cannot spawn under stopping actor ${this.path}`)
-    const name = options?.name ?? `$${this.host.nextUid().toString(36)}`
-    validateName(name)
+    const given = options?.name
+    if (given !== undefined) validateName(given)
+    const name = given ?? `$${this.host.nextUid().toString(36)}`
     const children = (this.childMap ??= new Map())
     if (children.has(name)) throw new TroupeError('NAME_TAKEN', `${this.path}/${name} already exists`)
     const child = new ActorCell(this.host, this, name, def, options)
@@ -279,6 +333,7 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
 
   hasWork(): boolean {
     if (this.busy || this.status === TERMINATED) return false
+    if (this.status === STARTING) return true
     if (this.sysQueue !== null && this.sysQueue.length > 0) return true
     return this.status === RUNNING && this.mailbox !== null && this.mailbox.length > 0
   }
@@ -287,6 +342,11 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
   processBatch(budget: number): number {
     let n = 0
     while (n < budget && !this.busy) {
+      if (this.status === STARTING) {
+        n++
+        this.start()
+        continue
+      }
       const sys = this.sysQueue
       if (sys !== null && sys.length > 0) {
         n++
@@ -404,9 +464,8 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
 
   private handleSys(msg: SysMsg): void {
     switch (msg.kind) {
-      case 'start':
       case 'restart-due':
-        if (this.status === STARTING || this.status === SUSPENDED) this.start()
+        if (this.status === SUSPENDED) this.start()
         return
       case 'stop':
         return this.beginStop()
@@ -498,8 +557,6 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
     for (const child of children.values()) child.requestStop({ kind: 'stopped' })
   }
 
-  private onChildrenGone: (() => void) | null = null
-
   private childTerminated(child: ActorCell, reason: StopReason): void {
     const children = this.childMap
     if (children?.get(child.name) !== child) return
@@ -583,4 +640,37 @@ function validateName(name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > 256 || /[/#\s]/.test(name)) {
     throw new TroupeError('INVALID_ARGUMENT', `invalid actor name ${JSON.stringify(name)}: 1-256 characters, no '/', '#' or spaces`)
   }
+}
+
+class CellExtras {
+  sysQueue: RingQueue<SysMsg> | null = null
+  childMap: Map<string, ActorCell> | null = null
+  watchers: Set<Watcher> | null = null
+  watching: Set<ActorCell> | null = null
+  timerSet: ActorTimers | null = null
+  stashed: Envelope[] | null = null
+  restartTimes: number[] | null = null
+  stopReason: StopReason | null = null
+  onChildrenGone: (() => void) | null = null
+}
+
+/** Settings shared by every actor spawned from one definition without overrides. */
+interface CellProps {
+  mailbox: ResolvedMailbox
+  supervision: SupervisionStrategy
+}
+
+const defaultProps = new WeakMap<ActorDef<any, any>, CellProps>()
+
+function cellProps(def: ActorDef<any, any>, options: SpawnOptions | undefined): CellProps {
+  const shared = options?.mailbox === undefined && options?.supervision === undefined
+  if (shared) {
+    const cached = defaultProps.get(def)
+    if (cached) return cached
+  }
+  const supervision = options?.supervision ?? def.supervision ?? defaultSupervision
+  validateSupervision(supervision)
+  const props = { mailbox: resolveMailbox(options?.mailbox ?? def.mailbox), supervision }
+  if (shared) defaultProps.set(def, props)
+  return props
 }
