@@ -11,7 +11,11 @@ import { Dispatcher } from './internal/dispatcher.js'
 import { DeadlineWheel } from './internal/deadlines.js'
 import type { Expiring } from './internal/deadlines.js'
 import type { ReplyTarget } from './internal/envelope.js'
-import type { Protocol } from './protocol.js'
+import type { AnyProtocol, Protocol } from './protocol.js'
+import { Codec } from './remote/codec.js'
+import { RemoteTarget, Remoting } from './remote/remoting.js'
+import type { RemotingHost, RemotingOptions } from './remote/remoting.js'
+import type { Transport } from './transport.js'
 import type { StopReason } from './signals.js'
 
 export interface SystemOptions {
@@ -28,6 +32,9 @@ export interface SystemOptions {
   turnBudget?: number
   /** How the dispatcher yields to I/O (default setImmediate). */
   yieldTurn?: (fn: () => void) => void
+  /** Connects this node to others; call `start()` before use. */
+  transport?: Transport
+  remoting?: RemotingOptions
 }
 
 export interface DeadLetter {
@@ -42,6 +49,8 @@ export interface SystemEvents {
   deadLetter: [DeadLetter]
   actorFailed: [{ ref: ActorRef; error: unknown; action: string }]
   actorStopped: [{ ref: ActorRef; reason: StopReason }]
+  /** Input from another node was rejected (malformed frame, unknown kind, ...). */
+  inboundRejected: [{ from: string; reason: string }]
 }
 
 const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
@@ -64,6 +73,7 @@ export class ActorSystem {
   private readonly host: CellHost
   private readonly guardian: ActorCell
   private terminating: Promise<void> | null = null
+  private readonly remoting: Remoting | null
 
   constructor(options: SystemOptions = {}) {
     this.name = options.name ?? 'local'
@@ -79,6 +89,59 @@ export class ActorSystem {
     this.deadlines = new DeadlineWheel(this.clock)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
+    this.remoting = options.transport ? new Remoting(this.remotingHost(), options.transport, options.remoting) : null
+  }
+
+  /** Starts the transport (when one is configured). */
+  async start(): Promise<void> {
+    await this.remoting?.start()
+  }
+
+  /** A ref to the actor at `path` on `node` (any incarnation). */
+  remoteRef<P extends Protocol = AnyProtocol>(node: string, path: string): ActorRef<P> {
+    if (node === this.name) return (this.lookup(path) ?? this.missingRef(path)) as ActorRef<P>
+    if (!this.remoting) throw new TroupeError('INVALID_ARGUMENT', `system ${this.name} has no transport; cannot reach node ${node}`)
+    return this.remoting.refFor(node, path) as ActorRef<P>
+  }
+
+  /** Tells remoting that `node` is down: its asks fail and watchers of its actors get Terminated. */
+  nodeDown(node: string): void {
+    this.remoting?.nodeDown(node)
+  }
+
+  /** @internal the codec of this system (refs decode against it). */
+  get codec(): Codec {
+    return (this.ownCodec ??= this.remoting?.codec ?? new Codec((node, path) => this.remoteRef(node, path)))
+  }
+  private ownCodec: Codec | null = null
+
+  private missingRef(path: string): ActorRef {
+    const host = this.host
+    return new ActorRef({
+      node: this.name,
+      path,
+      uid: 0,
+      deliver: (type, payload, _sender, reply) => {
+        host.deadLetter(path, type, payload, 'not-found')
+        reply?.reject(new TroupeError('ACTOR_NOT_FOUND', `no actor at ${this.name}${path}`))
+      },
+      pendingAsk: (timeoutMs, type, resolve, reject) => host.pendingAsk(timeoutMs, () => `ask '${type}' to ${path}`, resolve, reject),
+    })
+  }
+
+  private remotingHost(): RemotingHost {
+    return {
+      name: this.name,
+      localTarget: (path, uid) => {
+        const cell = this.lookupCell(path)
+        return cell && (uid === 0 || cell.uid === uid) ? cell : undefined
+      },
+      pendingAsk: this.host.pendingAsk,
+      deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
+      rejected: (from, reason) => {
+        this.events.emit('inboundRejected', { from, reason })
+      },
+    }
   }
 
   /** Spawns a top-level actor at `/user/<name>`. */
@@ -108,11 +171,15 @@ export class ActorSystem {
 
   /** Finds a live local actor by path (`/user/a/b`). */
   lookup(path: string): ActorRef | undefined {
-    const parts = path.split('/').filter((p) => p.length > 0)
-    if (parts[0] !== 'user') return undefined
+    return this.lookupCell(path)?.self
+  }
+
+  private lookupCell(path: string): ActorCell | undefined {
+    const parts = path.split('/')
+    if (parts[0] !== '' || parts[1] !== 'user') return undefined
     let cell: ActorCell | undefined = this.guardian
-    for (let i = 1; i < parts.length && cell; i++) cell = cell.childCell(parts[i])
-    return cell && !cell.isTerminated() ? cell.self : undefined
+    for (let i = 2; i < parts.length && cell; i++) cell = cell.childCell(parts[i])
+    return cell && !cell.isTerminated() ? cell : undefined
   }
 
   /** Number of messages that could not be delivered since start. */
@@ -130,18 +197,23 @@ export class ActorSystem {
     if (!this.terminating) {
       const done = this.whenTerminated(this.guardian.self)
       this.guardian.requestStop({ kind: 'system-stopped' })
-      this.terminating = done.then(() => undefined)
+      this.terminating = done.then(() => this.remoting?.stop())
     }
     return this.terminating
   }
 
   /** @internal remote watch; replaced by the remoting layer. */
   _watchRemote(ref: ActorRef<any>, watcher: Watcher): void {
-    watcher.notifyTerminated(ref, { kind: 'not-found' })
+    const target = ref._target
+    if (this.remoting && target instanceof RemoteTarget) this.remoting.watch(ref, target, watcher)
+    else watcher.notifyTerminated(ref, { kind: 'not-found' })
   }
 
   /** @internal */
-  _unwatchRemote(_ref: ActorRef<any>, _watcher: Watcher): void {}
+  _unwatchRemote(ref: ActorRef<any>, watcher: Watcher): void {
+    const target = ref._target
+    if (this.remoting && target instanceof RemoteTarget) this.remoting.unwatch(target, watcher)
+  }
 
   private makeHost(): CellHost {
     const system = this

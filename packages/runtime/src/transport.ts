@@ -1,0 +1,29 @@
+/**
+ * Moves frames (opaque bytes) between named nodes. The remoting layer above
+ * encodes envelopes and batches them; a transport only connects, frames and
+ * delivers. Implementations: the in-memory transport, the testkit's simulated
+ * network and the WebSocket transport; all run one conformance suite.
+ *
+ * Contract: frames between a pair of nodes arrive in the order sent, at most
+ * once, unless the network is faulty (a simulated network may drop, duplicate
+ * or reorder frames to test the layers above).
+ */
+export interface Transport {
+  /** Starts delivering frames for node `self` to `handler`. */
+  start(self: string, handler: TransportHandler): Promise<void>
+  /**
+   * Queues a frame for `node`. Never throws for an unreachable node (the frame
+   * is dropped and the layers above time out); throws a TroupeError
+   * MESSAGE_TOO_LARGE for a frame over the transport's limit, or BACKPRESSURE
+   * when the transport's buffer for that node is full.
+   */
+  send(node: string, frame: Uint8Array): void
+  stop(): Promise<void>
+}
+
+export interface TransportHandler {
+  /** A frame from `from`. Must not throw: bad frames are logged and dropped. */
+  receive(from: string, frame: Uint8Array): void
+  /** The link to `node` is gone (connection closed); frames in flight may be lost. */
+  disconnected?(node: string): void
+}
