@@ -72,6 +72,7 @@ export class ActorSystem {
   private readonly deadlines: DeadlineWheel
   private readonly host: CellHost
   private readonly guardian: ActorCell
+  private readonly systemGuardian: ActorCell
   private terminating: Promise<void> | null = null
   private readonly remoting: Remoting | null
 
@@ -89,6 +90,7 @@ export class ActorSystem {
     this.deadlines = new DeadlineWheel(this.clock)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
+    this.systemGuardian = new ActorCell(this.host, null, 'system', Guardian, { supervision: { onFailure: 'resume' } })
     this.remoting = options.transport ? new Remoting(this.remotingHost(), options.transport, options.remoting) : null
   }
 
@@ -150,6 +152,15 @@ export class ActorSystem {
     return this.guardian.spawn(def, options) as ActorRef<P>
   }
 
+  /**
+   * Spawns an infrastructure actor at `/system/<name>` (cluster daemons,
+   * shard regions). It outlives every user actor when the system terminates.
+   */
+  spawnSystemActor<P extends Protocol>(def: ActorDef<P, any>, options?: SpawnOptions): ActorRef<P> {
+    if (this.terminating) throw new TroupeError('SYSTEM_STOPPED', `system ${this.name} is terminating`)
+    return this.systemGuardian.spawn(def, options) as ActorRef<P>
+  }
+
   /** Stops an actor (children first); resolves once it has terminated. */
   stop(ref: ActorRef<any>): Promise<StopReason> {
     const target = ref._target
@@ -176,8 +187,8 @@ export class ActorSystem {
 
   private lookupCell(path: string): ActorCell | undefined {
     const parts = path.split('/')
-    if (parts[0] !== '' || parts[1] !== 'user') return undefined
-    let cell: ActorCell | undefined = this.guardian
+    if (parts[0] !== '') return undefined
+    let cell: ActorCell | undefined = parts[1] === 'user' ? this.guardian : parts[1] === 'system' ? this.systemGuardian : undefined
     for (let i = 2; i < parts.length && cell; i++) cell = cell.childCell(parts[i])
     return cell && !cell.isTerminated() ? cell : undefined
   }
@@ -195,9 +206,16 @@ export class ActorSystem {
   /** Stops every actor, children before parents. */
   terminate(): Promise<void> {
     if (!this.terminating) {
+      // User actors first, then infrastructure, then the transport.
       const done = this.whenTerminated(this.guardian.self)
       this.guardian.requestStop({ kind: 'system-stopped' })
-      this.terminating = done.then(() => this.remoting?.stop())
+      this.terminating = done
+        .then(() => {
+          const system = this.whenTerminated(this.systemGuardian.self)
+          this.systemGuardian.requestStop({ kind: 'system-stopped' })
+          return system
+        })
+        .then(() => this.remoting?.stop())
     }
     return this.terminating
   }

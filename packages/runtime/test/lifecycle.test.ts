@@ -115,4 +115,16 @@ test('system.terminate stops everything and resolves', async () => {
   assert.equal(log.sort(), ['start x', 'start y', 'stop x', 'stop y'])
 })
 
+test('system actors live under /system and stop after every user actor', async () => {
+  const system = new ActorSystem()
+  const log: string[] = []
+  const daemon = system.spawnSystemActor(tracked(log, 'daemon'), { name: 'daemon' })
+  system.spawn(tracked(log, 'user'), { name: 'u' })
+  assert.is(daemon.path, '/system/daemon')
+  assert.is(system.lookup('/system/daemon')?.path, '/system/daemon')
+  await settle()
+  await system.terminate()
+  assert.equal(log.filter((l) => l.startsWith('stop')), ['stop user', 'stop daemon'])
+})
+
 test.run()
