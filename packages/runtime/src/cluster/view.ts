@@ -1,0 +1,56 @@
+import { EventEmitter } from 'eventemitter3'
+
+/**
+ * The read-only slice of cluster membership that placement (sharded
+ * entities, singletons) needs.
+ *
+ * - `upMembers()` lists the names of members whose status is `up`, sorted,
+ *   including `self` when this node is up. Unreachable members stay in the
+ *   list until they are downed (placement must not move on suspicion alone);
+ *   `leaving` members are not listed, so their entities hand off.
+ * - Once this node is downed (`selfDown`) or removed, `upMembers()` is empty
+ *   for good: a downed node owns nothing.
+ * - `'changed'` fires after every change of `upMembers()` (never when the
+ *   list stayed the same).
+ */
+export interface MembershipView {
+  readonly self: string
+  upMembers(): string[]
+  on(event: 'changed', fn: () => void): unknown
+  off(event: 'changed', fn: () => void): unknown
+}
+
+/** A view that changes only when told: for tests of placement code. */
+export class FixedMembershipView implements MembershipView {
+  private readonly emitter = new EventEmitter<{ changed: [] }>()
+  private members: string[]
+
+  constructor(
+    readonly self: string,
+    members: readonly string[],
+  ) {
+    this.members = [...members].sort()
+  }
+
+  upMembers(): string[] {
+    return [...this.members]
+  }
+
+  /** Replaces the member list and emits 'changed' when it differs. */
+  set(members: readonly string[]): void {
+    const next = [...members].sort()
+    if (next.length === this.members.length && next.every((m, i) => m === this.members[i])) return
+    this.members = next
+    this.emitter.emit('changed')
+  }
+
+  on(event: 'changed', fn: () => void): this {
+    this.emitter.on(event, fn)
+    return this
+  }
+
+  off(event: 'changed', fn: () => void): this {
+    this.emitter.off(event, fn)
+    return this
+  }
+}
