@@ -76,6 +76,8 @@ interface Node {
   options: RaftOptions
   /** The state machine: data of applied normal entries, in order. */
   sm: string[]
+  /** A Ready taken by `ready` whose writes are not yet durable. */
+  pending: Ready | null
 }
 
 /**
@@ -137,6 +139,14 @@ export class InteractionEnv {
         return this.tick(ids.slice(0, 1), () => Number(one(a, 'count')))
       case 'process-ready':
         for (const id of ids) this.processReady(this.node(id), ids.length > 1)
+        return
+      case 'ready':
+        // First half of handling a Ready: take it and send what may go before the writes are durable.
+        for (const id of ids) this.takeReady(this.node(id))
+        return
+      case 'persist':
+        // Second half: the writes are durable; send the rest, apply, advance.
+        for (const id of ids) this.finishReady(this.node(id))
         return
       case 'deliver-msgs':
         for (const id of ids) this.deliver(id, ids.length > 1)
@@ -216,13 +226,15 @@ export class InteractionEnv {
         },
       }
       const storage = new MemoryLog(initial)
-      const node: Node = { id, core: null as unknown as RaftCore, storage, options, sm: [] }
+      const node: Node = { id, core: null as unknown as RaftCore, storage, options, sm: [], pending: null }
       this.nodes.set(id, node)
       node.core = new RaftCore(options, storage.load())
     }
   }
 
   private restart(n: Node): void {
+    // Anything taken by `ready` but not persisted is lost, as in a crash.
+    n.pending = null
     const state = n.storage.load()
     n.sm = state.snapshot === null ? [] : decodeSm(state.snapshot.data)
     n.core = new RaftCore(n.options, state)
@@ -253,6 +265,28 @@ export class InteractionEnv {
     this.apply(n, rd)
     n.core.advance(rd)
     this.indent = ''
+  }
+
+  private takeReady(n: Node): void {
+    if (n.pending !== null) throw new Error(`${n.id} already has a Ready being persisted`)
+    if (!n.core.hasReady()) return this.print('<empty Ready>')
+    const rd = n.core.ready()
+    for (const l of describeReady(rd)) this.print(l)
+    for (const m of rd.messages) this.enqueue(m)
+    n.pending = rd
+  }
+
+  private finishReady(n: Node): void {
+    const rd = n.pending
+    if (rd === null) throw new Error(`${n.id} has no Ready being persisted`)
+    n.pending = null
+    n.storage.persist(rd)
+    for (const m of rd.messagesAfterPersist) {
+      this.print(`sent after persist: ${describeMessage(m)}`)
+      this.enqueue(m)
+    }
+    this.apply(n, rd)
+    n.core.advance(rd)
   }
 
   private apply(n: Node, rd: Ready): void {
@@ -302,7 +336,7 @@ export class InteractionEnv {
       let done = true
       for (const id of ids) {
         const n = this.node(id)
-        if (n.core.hasReady()) {
+        if (n.pending === null && n.core.hasReady()) {
           done = false
           this.processReady(n, true)
         }
