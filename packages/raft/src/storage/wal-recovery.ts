@@ -51,12 +51,14 @@ export async function recoverWal(disk: Disk, o: ResolvedWalOptions): Promise<Rec
       o.log(`wal: removing ${seg.name}, which ends before its header`)
       await disk.remove(path)
       await disk.syncDir(o.dir)
-    } else if (validBytes === buf.byteLength) {
-      segments.push({ ...seg, bytes: validBytes })
     } else {
-      o.log(`wal: truncating torn tail of ${seg.name} at byte ${validBytes} of ${buf.byteLength}`)
-      await disk.truncate(path, validBytes)
-      await disk.sync(path)
+      if (validBytes < buf.byteLength) {
+        o.log(`wal: truncating torn tail of ${seg.name} at byte ${validBytes} of ${buf.byteLength}`)
+        await disk.truncate(path, validBytes)
+      }
+      // What we read may be only in the page cache (the process died, or an earlier open's
+      // sync failed): make it durable before anything is built on it.
+      if (isLast) await disk.sync(path)
       segments.push({ ...seg, bytes: validBytes })
     }
   }
