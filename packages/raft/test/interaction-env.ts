@@ -102,6 +102,7 @@ export class InteractionEnv {
       this.dispatch(command, args)
     } catch (e) {
       if (!(e instanceof RaftError)) throw e
+      this.logging = true
       this.print(`error: ${e.code}: ${e.message}${e.leaderHint !== null ? ` (leader ${e.leaderHint})` : ''}`)
     }
     return this.out.length === 0 ? 'ok' : this.out.join('\n')
@@ -189,6 +190,7 @@ export class InteractionEnv {
   }
 
   private print(line: string): void {
+    if (!this.logging) return
     for (const l of line.split('\n')) this.out.push(this.indent + l)
   }
 
@@ -221,9 +223,7 @@ export class InteractionEnv {
         maxUncommittedBytes: num('max-uncommitted-bytes'),
         maxSnapshotChunkBytes: num('snapshot-chunk-bytes'),
         readOnly: a.named.has('read-only') ? (one(a, 'read-only') as 'safe' | 'lease') : undefined,
-        log: (line) => {
-          if (this.logging) this.print(`INFO ${line}`)
-        },
+        log: (line) => this.print(`INFO ${line}`),
       }
       const storage = new MemoryLog(initial)
       const node: Node = { id, core: null as unknown as RaftCore, storage, options, sm: [], pending: null }

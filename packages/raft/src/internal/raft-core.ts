@@ -56,6 +56,8 @@ export class RaftCore {
   private prevSoft: SoftState
   private prevHard: HardState
   private outstanding: Outstanding | null = null
+  /** New proposals are waiting to be broadcast. */
+  private bcastPending = false
 
   constructor(options: RaftOptions, persisted: PersistedState) {
     this.r = new Raft(options, persisted)
@@ -158,6 +160,7 @@ export class RaftCore {
     if (this.outstanding !== null) return false
     const r = this.r
     return (
+      this.bcastPending ||
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
       r.selfMsgs.length > 0 ||
@@ -174,6 +177,10 @@ export class RaftCore {
     invariant(this.outstanding === null, 'ready() called before advance() of the previous Ready')
     const r = this.r
     const log = r.log
+    if (this.bcastPending) {
+      this.bcastPending = false
+      if (r.role === 'leader') bcastAppend(r)
+    }
     const snapshot = log.unstableSnapshot
     log.unstableSnapshot = null
     const entries = log.takeUnstable()
@@ -275,7 +282,8 @@ export class RaftCore {
     if (!r.appendEntries([entry])) {
       throw new RaftError('PROPOSAL_DROPPED', `uncommitted entries exceed ${r.opts.maxUncommittedBytes} bytes`)
     }
-    bcastAppend(r)
+    // Sent at the next ready(): proposals made until then share one append per follower.
+    this.bcastPending = true
     return { index: entry.index, term: entry.term }
   }
 
