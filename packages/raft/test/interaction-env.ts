@@ -153,7 +153,7 @@ export class InteractionEnv {
         for (const id of ids) this.deliver(id, ids.length > 1)
         return
       case 'drop':
-        return this.drop(ids)
+        return this.drop(ids, a.named.has('count') ? Number(one(a, 'count')) : Infinity)
       case 'isolate':
         for (const id of ids) this.isolated.add(id)
         return
@@ -324,10 +324,12 @@ export class InteractionEnv {
     return true
   }
 
-  private drop(ids: string[]): void {
+  /** Drops the first `count` messages queued to each node. */
+  private drop(ids: string[], count: number): void {
     for (const id of ids) {
-      for (const m of this.queues.get(id) ?? []) this.print(`dropped: ${describeMessage(m)}`)
-      this.queues.set(id, [])
+      const q = this.queues.get(id) ?? []
+      for (const m of q.slice(0, count)) this.print(`dropped: ${describeMessage(m)}`)
+      this.queues.set(id, q.slice(count))
     }
   }
 
