@@ -78,6 +78,8 @@ interface Node {
   sm: string[]
   /** A Ready taken by `ready` whose writes are not yet durable. */
   pending: Ready | null
+  /** Which add-nodes call created it: each call makes a separate cluster. */
+  cluster: number
 }
 
 /**
@@ -89,7 +91,8 @@ export class InteractionEnv {
   readonly nodes = new Map<string, Node>()
   private readonly queues = new Map<string, RaftMessage[]>()
   private readonly isolated = new Set<string>()
-  private readonly appliedAt = new Map<number, string>()
+  private readonly appliedAt = new Map<string, string>()
+  private clusters = 0
   private out: string[] = []
   private indent = ''
   private logging = true
@@ -102,8 +105,8 @@ export class InteractionEnv {
       this.dispatch(command, args)
     } catch (e) {
       if (!(e instanceof RaftError)) throw e
-      this.logging = true
-      this.print(`error: ${e.code}: ${e.message}${e.leaderHint !== null ? ` (leader ${e.leaderHint})` : ''}`)
+      // Errors print even at log-level none.
+      this.out.push(`error: ${e.code}: ${e.message}${e.leaderHint !== null ? ` (leader ${e.leaderHint})` : ''}`)
     }
     return this.out.length === 0 ? 'ok' : this.out.join('\n')
   }
@@ -204,6 +207,7 @@ export class InteractionEnv {
     const voters = a.named.get('voters') ?? []
     const learners = a.named.get('learners') ?? []
     const index = Number(a.named.get('index')?.[0] ?? 1)
+    this.clusters++
     const num = (k: string): number | undefined => (a.named.has(k) ? Number(one(a, k)) : undefined)
     const bool = (k: string): boolean | undefined => (a.named.has(k) ? one(a, k) === 'true' : undefined)
     for (let i = 0; i < count; i++) {
@@ -226,7 +230,7 @@ export class InteractionEnv {
         log: (line) => this.print(`INFO ${line}`),
       }
       const storage = new MemoryLog(initial)
-      const node: Node = { id, core: null as unknown as RaftCore, storage, options, sm: [], pending: null }
+      const node: Node = { id, core: null as unknown as RaftCore, storage, options, sm: [], pending: null, cluster: this.clusters }
       this.nodes.set(id, node)
       node.core = new RaftCore(options, storage.load())
     }
@@ -293,9 +297,10 @@ export class InteractionEnv {
     if (rd.snapshot !== null) n.sm = decodeSm(rd.snapshot.data)
     for (const e of rd.committedEntries) {
       const key = `${e.term}/${e.kind}/${fromUtf8.decode(e.data)}`
-      const seen = this.appliedAt.get(e.index)
+      const at = `${n.cluster}/${e.index}`
+      const seen = this.appliedAt.get(at)
       if (seen !== undefined && seen !== key) throw new Error(`safety violation: ${n.id} applied ${key} at ${e.index}, another node ${seen}`)
-      this.appliedAt.set(e.index, key)
+      this.appliedAt.set(at, key)
       if (e.kind === 'normal' && e.data.byteLength > 0) n.sm.push(fromUtf8.decode(e.data))
     }
   }

@@ -109,7 +109,7 @@ export class RaftCore {
     if (r.pendingConfIndex > r.log.applied) {
       throw new RaftError(
         'CONF_CHANGE_REJECTED',
-        `possible unapplied conf change at index ${r.pendingConfIndex} (applied to ${r.log.applied})`,
+        `the config change or first entry of this term at index ${r.pendingConfIndex} is not applied yet (applied: ${r.log.applied})`,
       )
     }
     const next = applyConfChange(r.tracker.config(), cc)

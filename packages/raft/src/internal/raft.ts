@@ -195,7 +195,10 @@ export class Raft {
     if (this.electionElapsed >= this.opts.electionTicks) {
       this.electionElapsed = 0
       if (this.opts.checkQuorum) this.checkQuorum()
-      if (this.role === 'leader' && this.leadTransferee !== null) this.abortLeaderTransfer()
+      if (this.role === 'leader' && this.leadTransferee !== null) {
+        this.info(`abandoned leadership transfer to ${this.leadTransferee}: not done within an election timeout`)
+        this.abortLeaderTransfer()
+      }
     }
     if (this.role !== 'leader') return
     if (this.heartbeatElapsed >= this.opts.heartbeatTicks) {
