@@ -1,0 +1,7 @@
+export { WebSocketTransport } from './websocket-transport.js'
+export type { WebSocketTransportStats } from './websocket-transport.js'
+export type { WebSocketTransportOptions, TlsOptions } from './options.js'
+export type { TransportLog, TransportLogEntry } from './log.js'
+export { consoleLog } from './log.js'
+export { CloseCode } from './close-codes.js'
+export { PROTOCOL_VERSION } from './handshake.js'
