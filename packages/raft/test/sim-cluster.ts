@@ -57,10 +57,16 @@ export class SimCluster {
   proposalsCommitted = 0
   readonly random: () => number
 
-  constructor(seed: number, ids: string[], private readonly extra: Partial<RaftOptions> = {}) {
+  /** Nodes outside the initial voters start empty and may be added by config changes. */
+  constructor(seed: number, ids: string[], private readonly extra: Partial<RaftOptions> = {}, spares: string[] = []) {
     this.random = prng(seed)
     for (const id of ids) this.addNode(id, bootstrapState({ voters: ids, learners: [] }))
+    for (const id of spares) this.addNode(id, emptyState())
+    this.membership = spares.length > 0
   }
+
+  private readonly membership: boolean
+  confChanges = 0
 
   addNode(id: string, state: PersistedState = emptyState()): void {
     const storage = new MemoryLog(state)
@@ -99,7 +105,10 @@ export class SimCluster {
     } else if (r < 0.9) {
       if (load) this.read()
     }
-    else if (r < 0.92) this.compact(this.pick(nodes))
+    else if (r < 0.915) this.compact(this.pick(nodes))
+    else if (r < 0.92) {
+      if (load && this.membership) this.changeMembership()
+    }
     else if (r < 0.92 + f.crash) this.crash(this.pick(nodes))
     else if (r < 0.92 + f.crash + f.partition) this.repartition()
     // A crashed node comes back after ~50 steps.
@@ -189,6 +198,25 @@ export class SimCluster {
     }
   }
 
+  /** The leader adds a learner, promotes one, or removes a member (keeping 3 voters). */
+  private changeMembership(): void {
+    const l = this.leader()
+    if (l === undefined) return
+    const { voters, learners } = l.core.status().config
+    const others = [...this.nodes.keys()].filter((id) => !voters.includes(id) && !learners.includes(id))
+    const options: Array<{ type: 'addVoter' | 'addLearner' | 'removeNode'; node: string }> = []
+    for (const id of others) options.push({ type: 'addLearner', node: id })
+    for (const id of learners) options.push({ type: 'addVoter', node: id }, { type: 'removeNode', node: id })
+    if (voters.length > 3) for (const id of voters) options.push({ type: 'removeNode', node: id })
+    if (options.length === 0) return
+    try {
+      l.core.proposeConfChange(this.pick(options))
+      this.confChanges++
+    } catch (e) {
+      if (!(e instanceof RaftError)) throw e
+    }
+  }
+
   private compact(n: SimNode): void {
     if (!n.up) return
     const s = n.core.status()
@@ -239,9 +267,15 @@ export class SimCluster {
     const target = this.maxApplied
     this.propose()
     for (let i = 0; i < maxSteps; i++) {
+      // Drain the backlog faster than new traffic arrives.
+      if (this.net.length > 0) this.deliverOne(none)
       this.step(none, false)
       if (i % 500 === 499 && this.maxApplied === target) this.propose()
-      if ([...this.nodes.values()].every((n) => n.applied >= this.maxApplied) && this.leader() !== undefined && this.maxApplied > 0) return true
+      const l = this.leader()
+      if (l === undefined || this.maxApplied === 0) continue
+      const { voters, learners } = l.core.status().config
+      const members = [...voters, ...learners].map((id) => this.nodes.get(id)!)
+      if (members.every((n) => n.applied >= this.maxApplied)) return true
     }
     return false
   }
