@@ -14,6 +14,7 @@ declare module 'ws' {
     followRedirects?: boolean
     handshakeTimeout?: number
     rejectUnauthorized?: boolean
+    autoPong?: boolean
   }
 
   export interface ServerOptions {
