@@ -126,6 +126,8 @@ const types = new Set<string>([
   'snap', 'snapResp', 'timeoutNow', 'readIndex', 'readIndexResp',
 ])
 
+const numericFields = ['index', 'logTerm', 'commit', 'rejectHint', 'offset', 'totalBytes', 'readSeq'] as const
+
 const isIndex = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
 /** Why a message from the network is malformed, or null if it looks sound. Checks shape, not meaning. */
@@ -135,8 +137,9 @@ export function messageProblem(m: unknown): string | null {
   if (!types.has(x.type as string)) return `unknown type ${String(x.type)}`
   if (typeof x.from !== 'string' || typeof x.to !== 'string') return 'from/to must be strings'
   if (!isIndex(x.term)) return 'bad term'
-  for (const k of ['index', 'logTerm', 'commit', 'rejectHint', 'offset', 'totalBytes', 'readSeq']) {
-    if (k in x && !isIndex(x[k])) return `bad ${k}`
+  for (const k of numericFields) {
+    const v = x[k]
+    if (v !== undefined && !isIndex(v)) return `bad ${k}`
   }
   if (x.type === 'app') {
     if (!Array.isArray(x.entries)) return 'entries must be an array'

@@ -87,7 +87,10 @@ export class Raft {
 
   /** Queues a message; fills in `from` and, unless set, `term`. */
   send(m: OutgoingMessage): void {
-    const msg = { ...m, from: this.id, term: m.term ?? this.term } as RaftMessage
+    // Filled in place: the literal was built for this call alone.
+    const msg = m as RaftMessage
+    msg.from = this.id
+    if (m.term === undefined) msg.term = this.term
     if (msg.to === this.id) this.selfMsgs.push(msg)
     else if (needsPersist(msg)) this.msgsAfterPersist.push(msg)
     else this.msgs.push(msg)
