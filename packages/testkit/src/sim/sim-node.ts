@@ -25,12 +25,15 @@ export interface NodeEnv {
   readonly system: SystemOptions
 }
 
-/** What a boot function returns; the simulator looks only at `system`. */
+/**
+ * What a boot function returns: anything the test wants to reach later
+ * (`node.app`); `node.system` reads its `system` field.
+ */
 export interface NodeApp {
   readonly system?: ActorSystem
 }
 
-export type BootFn<A extends NodeApp = NodeApp> = (env: NodeEnv) => A | Promise<A>
+export type BootFn<A extends object = NodeApp> = (env: NodeEnv) => A | Promise<A>
 
 export interface NodeOptions {
   /** Offset of this machine's clock from global virtual time (default 0). */
@@ -83,7 +86,7 @@ interface TimerEvent extends WorldEvent {
  * delivery and turn belongs to an incarnation (its epoch); when the node
  * crashes the epoch moves on and all of them are dropped.
  */
-export class SimNode<A extends NodeApp = NodeApp> {
+export class SimNode<A extends object = NodeApp> {
   readonly disk: SimDisk
   /** Bumped by every crash and boot; work from an older epoch is dropped. */
   epoch = 0
@@ -125,7 +128,7 @@ export class SimNode<A extends NodeApp = NodeApp> {
 
   /** The running incarnation's ActorSystem (throws if there is none). */
   get system(): ActorSystem {
-    const system = this.app.system
+    const system = (this.app as NodeApp).system
     if (!system) throw new SimError('BAD_STATE', `node ${this.name}'s boot function returned no system`)
     return system
   }

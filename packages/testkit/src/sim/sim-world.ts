@@ -95,7 +95,7 @@ export class SimWorld {
   }
 
   /** Adds a machine and boots it at the current time (it is up after the next `run*`). */
-  addNode<A extends NodeApp>(name: string, boot: BootFn<A>, options?: NodeOptions): SimNode<A> {
+  addNode<A extends object>(name: string, boot: BootFn<A>, options?: NodeOptions): SimNode<A> {
     if (this.nodes.has(name)) throw new SimError('BAD_STATE', `node ${name} already exists`)
     if (name === '-' || name.includes('|')) throw new RangeError(`bad node name '${name}'`)
     const node = new SimNode(this.host, name, boot, options)
@@ -104,7 +104,7 @@ export class SimWorld {
     return node
   }
 
-  node<A extends NodeApp = NodeApp>(name: string): SimNode<A> {
+  node<A extends object = NodeApp>(name: string): SimNode<A> {
     const node = this.nodes.get(name)
     if (!node) throw new SimError('BAD_STATE', `no node named ${name}`)
     return node as SimNode<A>
