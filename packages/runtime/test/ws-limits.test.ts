@@ -57,7 +57,7 @@ test('send past maxBufferedBytes throws BACKPRESSURE; memory stays bounded; acce
   }
 })
 
-test('while a peer is unreachable, frames queue up to the bound and the rest are dropped with a sparse log', async () => {
+test('while connecting, frames queue up to the bound and the rest are dropped with a sparse log', async () => {
   const a = await startTransport('a', { maxQueuedFrames: 100, maxBufferedBytes: 64 * 1024, peers: { z: 'ws://127.0.0.1:1' } })
   try {
     for (let i = 0; i < 10_000; i++) a.transport.send('z', Buffer.alloc(100))
@@ -95,6 +95,8 @@ test('redial follows the injected clock and random: no dial before the backoff d
     await eventually(() => dials() === 1, 'first dial fails')
     const delays = [50, 100, 200, 400, 400]
     for (let i = 0; i < delays.length; i++) {
+      // The failed dial dropped what was queued; a new frame asks for a new dial, which waits for the backoff.
+      a.transport.send('z', text('x'))
       clock.advance(delays[i] - 1)
       await new Promise((r) => setTimeout(r, 30))
       assert.is(dials(), 1 + i, `no dial before ${delays[i]} ms`)
@@ -106,7 +108,7 @@ test('redial follows the injected clock and random: no dial before the backoff d
   }
 })
 
-test('a dial to a listener that never answers is cut at handshakeTimeoutMs and retried', async () => {
+test('a dial to a listener that never answers is cut at handshakeTimeoutMs; its frames are dropped', async () => {
   const held: Socket[] = []
   const blackHole = createServer((s) => void held.push(s))
   await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', () => r()))
@@ -114,8 +116,12 @@ test('a dial to a listener that never answers is cut at handshakeTimeoutMs and r
   const a = await startTransport('a', { handshakeTimeoutMs: 100, peers: { z: `ws://127.0.0.1:${port}` } })
   try {
     a.transport.send('z', text('x'))
-    await eventually(() => a.sink.count((e) => e.code === CloseCode.HandshakeTimeout) >= 2, 'two timed-out dials')
-    assert.is(a.transport.stats().queuedFrames, 1, 'the frame waits in the queue')
+    assert.is(a.transport.stats().queuedFrames, 1, 'the frame waits for the dial')
+    await eventually(() => a.sink.count((e) => e.code === CloseCode.HandshakeTimeout) === 1, 'the dial times out')
+    assert.is(a.transport.stats().queuedFrames, 0, 'and the frame is dropped')
+    assert.is(a.transport.stats().droppedFrames, 1)
+    a.transport.send('z', text('y'))
+    await eventually(() => a.sink.count((e) => e.code === CloseCode.HandshakeTimeout) === 2, 'the next frame dials again')
   } finally {
     await a.transport.stop()
     for (const s of held) s.destroy()

@@ -57,6 +57,9 @@ export class Connection {
   /** The peer, once it said who it is (authenticated only when state is 'open'). */
   peer: Identity | null = null
   lastHeardMs: number
+  /** Why it closed (ours or the peer's code), once closed. */
+  closeCode: number | null = null
+  closeReason = ''
   private step: Step
   private hello: Hello | null = null
   private nonce: Uint8Array | null = null
@@ -112,7 +115,7 @@ export class Connection {
   /** Closes with a code and a reason the peer sees and the log records. */
   close(code: CloseCode, reason: string, level: 'debug' | 'info' | 'warn' = 'warn'): void {
     if (this.state === 'closed') return
-    this.markClosed()
+    this.markClosed(code, reason)
     this.host.log({ level, event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     if (this.ws.readyState === this.ws.CONNECTING) this.ws.terminate()
     else this.ws.close(code, clampReason(reason))
@@ -127,14 +130,16 @@ export class Connection {
   /** Destroys the socket at once (keep-alive timeout: the peer is not there to say goodbye to). */
   terminate(code: CloseCode, reason: string): void {
     if (this.state === 'closed') return
-    this.markClosed()
+    this.markClosed(code, reason)
     this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     this.ws.terminate()
     this.host.closed(this)
   }
 
-  private markClosed(): void {
+  private markClosed(code: number, reason: string): void {
     this.state = 'closed'
+    this.closeCode = code
+    this.closeReason = reason
     if (this.timer !== null) this.host.clock.clearTimer(this.timer)
     this.timer = null
   }
@@ -144,8 +149,8 @@ export class Connection {
     this.graceTimer = null
     this.socketClosed()
     if (this.state === 'closed') return
-    this.markClosed()
     const why = reason || this.lastError || closeCodeName(code)
+    this.markClosed(code, why)
     if (this.step === 'open') {
       // Never connected: a refused or timed-out dial, retried with backoff.
       this.host.log({ level: 'info', event: 'dial-failed', node: this.name, remote: this.remote, code, reason: why })

@@ -273,6 +273,10 @@ export class WebSocketTransport implements Transport {
     if (peer.dialing === conn) {
       peer.dialing = null
       if (peer.active === null) {
+        // Frames wait for one connection attempt, not for the peer to come back: a
+        // failed dial drops them (the layers above time out). Losing the tie-break
+        // is not a failure: the peer's own connection is on its way.
+        if (conn.closeCode !== CloseCode.Duplicate) this.dropQueue(peer, `dial failed (${conn.closeReason})`)
         peer.nextDialAtMs = this.o.clock.now() + peer.backoff.nextDelayMs()
         this.scheduleDial(peer)
       }
@@ -291,6 +295,14 @@ export class WebSocketTransport implements Transport {
       // The handler must not throw; if it does, the connection is not to blame.
       this.o.log({ level: 'error', event: 'handler-threw', node: conn.peer.name, reason: (err as Error).message })
     }
+  }
+
+  private dropQueue(peer: Peer, why: string): void {
+    const frames = peer.queue.length
+    if (frames === 0) return
+    peer.queue.drain()
+    this.droppedFrames += frames
+    this.o.log({ level: 'info', event: 'frame-dropped', node: peer.name, reason: `${frames} queued frame(s) dropped: ${why}` })
   }
 
   private clearDialTimer(peer: Peer): void {

@@ -58,6 +58,9 @@ declare module 'ws' {
     constructor(options: ServerOptions, callback?: () => void)
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: IncomingMessage) => void): void
     close(cb?: (err?: Error) => void): void
+    address(): import('node:net').AddressInfo | string
+    on(event: 'connection', listener: (ws: WebSocket, req: IncomingMessage) => void): this
+    on(event: string, listener: (...args: any[]) => void): this
   }
 
   export default WebSocket
