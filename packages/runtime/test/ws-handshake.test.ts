@@ -199,7 +199,7 @@ test('reconnect after the peer restarts on the same address (new incarnation)', 
     a.transport.send('b', text('three'))
     await eventually(() => b.received.length === 2, 'frames after the restart')
     assert.equal(b.received.map((r) => r.text), ['two', 'three'])
-    assert.ok(a.sink.find((e) => e.event === 'connection-established' && e.reason?.includes(b.transport.incarnation!)))
+    assert.ok(a.sink.find((e) => e.event === 'connection-established' && (e.reason ?? '').includes(b.transport.incarnation!)))
   } finally {
     await a.transport.stop()
     await b.transport.stop()
