@@ -28,8 +28,6 @@ export const CloseCode = {
   WrongPeer: 4008,
   /** Nothing heard from the peer for `keepAlive.timeoutMs`. */
   KeepAliveTimeout: 4009,
-  /** Too many connections are handshaking at once (`maxPendingHandshakes`). */
-  TooManyPending: 4010,
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]

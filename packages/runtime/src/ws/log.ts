@@ -17,8 +17,9 @@ export type TransportLog = (entry: TransportLogEntry) => void
 /** The default log: warnings and errors to stderr, one line each. */
 export const consoleLog: TransportLog = (e) => {
   if (e.level !== 'warn' && e.level !== 'error') return
-  const who = [e.node && `node=${e.node}`, e.remote && `remote=${e.remote}`, e.code !== undefined && `code=${e.code}`].filter(Boolean).join(' ')
-  console.error(`[troupe ws] ${e.level} ${e.event} ${who}${e.reason ? ` reason="${e.reason}"` : ''}`)
+  // Names and reasons can come from the peer: quoted, so they cannot forge log lines.
+  const who = [e.node && `node=${JSON.stringify(e.node)}`, e.remote && `remote=${e.remote}`, e.code !== undefined && `code=${e.code}`].filter(Boolean).join(' ')
+  console.error(`[troupe ws] ${e.level} ${e.event} ${who}${e.reason ? ` reason=${JSON.stringify(e.reason)}` : ''}`)
 }
 
 /**
