@@ -26,26 +26,26 @@ export class WalLogStorage implements LogStorage {
   ) {}
 
   load(): Promise<PersistedState> {
-    return this.open() ? this.port.load() : Promise.reject(this.closedError())
+    return this.isOpen() ? this.port.load() : Promise.reject(this.closedError())
   }
 
   append(entries: Entry[]): void {
-    if (!this.open()) throw this.closedError()
+    if (!this.isOpen()) throw this.closedError()
     this.port.append(entries)
   }
 
   setHardState(state: HardState): void {
-    if (!this.open()) throw this.closedError()
+    if (!this.isOpen()) throw this.closedError()
     this.port.setHardState(state)
   }
 
   saveSnapshot(snapshot: Snapshot): void {
-    if (!this.open()) throw this.closedError()
+    if (!this.isOpen()) throw this.closedError()
     this.port.saveSnapshot(snapshot)
   }
 
   sync(): Promise<void> {
-    return this.open() ? this.port.sync() : Promise.reject(this.closedError())
+    return this.isOpen() ? this.port.sync() : Promise.reject(this.closedError())
   }
 
   /** Makes this group's buffered writes durable, then detaches the store. */
@@ -59,7 +59,7 @@ export class WalLogStorage implements LogStorage {
     }
   }
 
-  private open(): boolean {
+  private isOpen(): boolean {
     return !this.closed
   }
 
