@@ -3,9 +3,9 @@ import type { Socket } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock, isTroupeError } from '@troupe/runtime'
-import { CloseCode } from '../src/ws/index.js'
+import { CloseCode, WebSocketTransport } from '../src/ws/index.js'
 import { Backoff } from '../src/ws/backoff.js'
-import { RawClient, eventually, startTransport, text } from './ws-helpers.js'
+import { RawClient, SECRET, eventually, startTransport, text } from './ws-helpers.js'
 
 const test = suite('ws limits')
 
@@ -71,6 +71,23 @@ test('while connecting, frames queue up to the bound and the rest are dropped wi
     a.transport.send('nobody', text('x'))
     assert.is(a.transport.stats().droppedFrames, 9_901)
     assert.ok(a.sink.find((e) => e.event === 'frame-dropped' && e.node === 'nobody'))
+  } finally {
+    await a.transport.stop()
+  }
+})
+
+test('options and address book are validated; removePeer drops what was queued for it', async () => {
+  const invalid = (fn: () => unknown) => assert.throws(fn, (e: unknown) => isTroupeError(e, 'INVALID_ARGUMENT'))
+  invalid(() => new WebSocketTransport({ listen: null, secret: 'short' }))
+  invalid(() => new WebSocketTransport({ listen: null, secret: SECRET, peers: { b: 'http://127.0.0.1:1' } }))
+  invalid(() => new WebSocketTransport({ listen: null, secret: SECRET, reconnect: { minMs: 100, maxMs: 10 } }))
+  invalid(() => new WebSocketTransport({ listen: null, secret: SECRET, maxBufferedBytes: 0 }))
+  const a = await startTransport('a', { peers: { z: 'ws://127.0.0.1:1' } })
+  try {
+    invalid(() => a.transport.addPeer('y', 'not a url'))
+    a.transport.send('z', text('x'))
+    a.transport.removePeer('z')
+    assert.equal([a.transport.stats().queuedFrames, a.transport.stats().droppedFrames], [0, 1])
   } finally {
     await a.transport.stop()
   }
