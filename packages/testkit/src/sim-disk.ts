@@ -1,7 +1,5 @@
 import type { Disk } from '@troupe/runtime'
-// Temporary relative imports, to become '@troupe/runtime' once its index exports them.
-import { DiskError } from '../../runtime/src/disk-error.js'
-import { diskPathParent, diskPathSegments } from '../../runtime/src/disk-path.js'
+import { DiskError, diskPathParent, diskPathSegments } from '@troupe/runtime'
 
 export interface SimDiskOptions {
   /** Seeded source of randomness in [0, 1): torn-write lengths and sync failures. */
