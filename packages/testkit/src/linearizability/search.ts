@@ -1,14 +1,19 @@
 // Wing–Gong–Lowe depth-first search for a linearization of one partition,
 // following Porcupine's checkSingle: walk the time-ordered entries; a call
 // entry seen before the first pending return is a candidate to linearize
-// next; if the model accepts it and (linearized set, state) is new, lift it
-// out and restart from the head; on reaching a return entry nothing more can
-// go next, so undo the last choice and try the following candidate.
+// next; if the model accepts it and the configuration is new, lift it out and
+// restart from the head; on reaching a return entry nothing more can go next,
+// so undo the last choice and try the following candidate.
 //
 // Info operations (outcome unknown) differ: they have no return entry, so
-// they are never forced, and they are tried only after every finished
-// candidate at that point. Once all finished operations are placed the
-// search succeeds: the info operations left over never took effect.
+// they are never forced. They are tried only at a dead end, after every
+// finished candidate, and once all finished operations are placed the search
+// succeeds: the info operations left over never took effect. At a dead end
+// all info candidates are stepped and entered into the visited set before
+// the search descends into any of them; then a chain like "info put 1, info
+// put 2" is pruned because "info put 2" alone reached the same state with
+// fewer info operations used (see visited.ts), instead of every subset of the
+// pending info writes being searched.
 import type { Operation } from '../history.js'
 import { buildEntries, lift, unlift } from './entries.js'
 import type { Entry, EntryLists } from './entries.js'
@@ -32,11 +37,20 @@ export type SearchOutcome<State> =
   | { kind: 'illegal'; steps: number; stuck: Stuck<State> }
   | { kind: 'unknown'; steps: number }
 
+/** An info operation the model accepts at a dead end, already entered as visited. */
+interface InfoChoice<State> {
+  readonly node: Entry
+  readonly state: State
+}
+
 /** One linearized operation on the search stack (a persistent list). */
 interface Frame<State> {
   readonly node: Entry
   readonly stateBefore: State
-  /** The first pending return when an info operation was chosen. */
+  /** For an info operation: the dead end's choices and which one this is. */
+  readonly choices: readonly InfoChoice<State>[] | null
+  readonly choiceIndex: number
+  /** For an info operation: the dead end's first pending return. */
   readonly barrier: Entry | null
   readonly prev: Frame<State> | null
   readonly depth: number
@@ -64,9 +78,13 @@ class WglSearch<State, Input, Output> {
   private top: Frame<State> | null = null
   private deepest: Deepest<State> | null = null
   private finiteLeft: number
-  // Cursor: walking finished entries (phase 1) or info calls (phase 2).
+  private steps = 0
+  // Phase 1 walks finished entries from `cursor`; phase 2 (at a dead end)
+  // goes through the prepared info `choices` from `choiceIndex`.
   private cursor: Entry | null
-  private inInfoPhase = false
+  private choices: readonly InfoChoice<State>[] | null = null
+  private choiceIndex = 0
+  /** In phase 2: the first pending return, which bounds the candidates. */
   private barrier: Entry | null = null
 
   constructor(
@@ -74,58 +92,84 @@ class WglSearch<State, Input, Output> {
     private readonly ops: readonly Operation<Input, Output>[],
   ) {
     this.lists = buildEntries(ops)
-    this.visited = new VisitedSet<State>(ops.length, model)
+    this.visited = new VisitedSet<State>(
+      ops.map((op) => op.outcome === 'info'),
+      model,
+    )
     this.state = model.init()
     this.finiteLeft = this.lists.finiteCount
     this.cursor = this.lists.main.next
   }
 
   run(maxSteps: number): SearchOutcome<State> {
-    let steps = 0
     while (this.finiteLeft > 0) {
-      if (steps >= maxSteps) return { kind: 'unknown', steps }
-      steps++
-      if (!this.inInfoPhase) {
+      if (this.steps >= maxSteps) return { kind: 'unknown', steps: this.steps }
+      this.steps++
+      if (this.choices === null) {
         // Invariant: while finished operations remain, the main list ends in a
         // return entry, so phase 1 meets one before running off the end.
         const node = this.cursor as Entry
-        if (node.isCall) {
-          if (!this.tryLinearize(node)) this.cursor = node.next
-        } else {
-          this.barrier = node
-          this.inInfoPhase = true
-          this.cursor = this.lists.info.next
-        }
-      } else if (this.cursor !== null && this.cursor.pos < (this.barrier as Entry).pos) {
-        const node = this.cursor
-        if (!this.tryLinearize(node)) this.cursor = node.next
+        if (!node.isCall) this.prepareInfoChoices(node)
+        else if (!this.tryFinished(node)) this.cursor = node.next
+      } else if (this.choiceIndex < this.choices.length) {
+        this.descend(this.choices[this.choiceIndex] as InfoChoice<State>)
       } else {
         this.noteStuck()
-        if (this.top === null) return { kind: 'illegal', steps, stuck: this.stuckReport() }
+        if (this.top === null) return { kind: 'illegal', steps: this.steps, stuck: this.stuckReport() }
         this.backtrack()
       }
     }
-    return { kind: 'ok', steps }
+    return { kind: 'ok', steps: this.steps }
   }
 
-  private tryLinearize(node: Entry): boolean {
+  private stepModel(node: Entry): { ok: boolean; state: State } {
     const op = this.ops[node.op] as Operation<Input, Output>
     const unknown = op.outcome === 'info'
-    const result = this.model.step(this.state, op.input, unknown ? undefined : op.output, unknown)
+    return this.model.step(this.state, op.input, unknown ? undefined : op.output, unknown)
+  }
+
+  /** Linearizes a finished operation next if the model and the memo allow. */
+  private tryFinished(node: Entry): boolean {
+    const result = this.stepModel(node)
     if (!result.ok) return false
     this.visited.toggle(node.op)
-    if (!this.visited.add(result.state)) {
+    if (!this.visited.enter(result.state)) {
       this.visited.toggle(node.op)
       return false
     }
-    const depth = (this.top?.depth ?? 0) + 1
-    this.top = { node, stateBefore: this.state, barrier: this.barrier, prev: this.top, depth }
-    this.state = result.state
-    lift(node)
-    if (!unknown) this.finiteLeft--
-    this.cursor = this.lists.main.next
-    this.inInfoPhase = false
+    this.push(node, result.state, null, 0)
+    this.finiteLeft--
     return true
+  }
+
+  /** Dead end for finished operations: collect the info operations that could go here. */
+  private prepareInfoChoices(barrier: Entry): void {
+    const choices: InfoChoice<State>[] = []
+    for (let e = this.lists.info.next; e !== null && e.pos < barrier.pos; e = e.next) {
+      this.steps++
+      const result = this.stepModel(e)
+      if (!result.ok) continue
+      this.visited.toggle(e.op)
+      if (this.visited.enter(result.state)) choices.push({ node: e, state: result.state })
+      this.visited.toggle(e.op)
+    }
+    this.barrier = barrier
+    this.choices = choices
+    this.choiceIndex = 0
+  }
+
+  private descend(choice: InfoChoice<State>): void {
+    this.visited.toggle(choice.node.op)
+    this.push(choice.node, choice.state, this.choices, this.choiceIndex)
+  }
+
+  private push(node: Entry, state: State, choices: readonly InfoChoice<State>[] | null, choiceIndex: number): void {
+    const depth = (this.top?.depth ?? 0) + 1
+    this.top = { node, stateBefore: this.state, choices, choiceIndex, barrier: this.barrier, prev: this.top, depth }
+    this.state = state
+    lift(node)
+    this.cursor = this.lists.main.next
+    this.choices = null
   }
 
   /** Undoes the last choice and resumes with the candidate after it. */
@@ -135,12 +179,13 @@ class WglSearch<State, Input, Output> {
     this.state = frame.stateBefore
     this.visited.toggle(frame.node.op)
     unlift(frame.node)
-    this.cursor = frame.node.next
-    if (frame.node.match !== null) {
+    if (frame.choices === null) {
       this.finiteLeft++
-      this.inInfoPhase = false
+      this.cursor = frame.node.next
+      this.choices = null
     } else {
-      this.inInfoPhase = true
+      this.choices = frame.choices
+      this.choiceIndex = frame.choiceIndex + 1
       this.barrier = frame.barrier
     }
   }
