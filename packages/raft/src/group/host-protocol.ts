@@ -1,0 +1,143 @@
+import type { ConfChange } from '../internal/conf-change.js'
+import type { ClusterConfig, LogStorage } from '../storage.js'
+import type { RaftGroupErrorCode } from './group-error.js'
+import type { AnyStateMachine } from './state-machine.js'
+
+/**
+ * Messages of the Raft host actor (/system/raft). Requests travel between
+ * hosts (forwarding to the leader) and from a node's own RaftGroup handles;
+ * replies are plain values, so codes and leader hints survive the wire.
+ */
+export interface RequestBase {
+  group: string
+  /** How long the asker waits; the host gives up (TIMEOUT) after it. */
+  timeoutMs: number
+  /** Already forwarded once: answer here or say who the leader is, never forward again. */
+  forwarded: boolean
+}
+
+export interface ProposeRequest extends RequestBase {
+  clientId: string
+  seq: number
+  ackedBelow: number
+  command: unknown
+}
+
+export interface ReadRequest extends RequestBase {
+  query: unknown
+}
+
+export interface ConfChangeRequest extends RequestBase {
+  change: ConfChange
+}
+
+export interface TransferRequest extends RequestBase {
+  to: string
+}
+
+export type HostReply =
+  | { ok: true; value: unknown }
+  | {
+      ok: false
+      code: RaftGroupErrorCode
+      message: string
+      /** The leader the answering node knows of. */
+      leader: string | null
+      /** The request did not take effect, or may have: the client may send it again (same session seq). */
+      retry: boolean
+    }
+
+/** Raft messages of many groups from one node to another, sent once per actor turn (also empty, as a liveness ping). */
+export interface RaftBatch {
+  from: string
+  /** [groupId, message] pairs; a message is a RaftMessage or a group-layer control message. */
+  items: unknown[]
+}
+
+/** Sent by a leader after a heartbeat round, when the group is idle: stop ticking until something happens. */
+export interface QuiesceMessage {
+  type: 'quiesce'
+  term: number
+  commit: number
+  lastIndex: number
+}
+
+export interface GroupSpec {
+  id: string
+  members: string[]
+  learners: string[]
+  join: boolean
+  stateMachine: (() => AnyStateMachine) | null
+  storage: LogStorage | null
+  snapshotEveryEntries: number
+  sessionTtlMs: number
+  maxResultsPerClient: number
+}
+
+export interface GroupStatus {
+  id: string
+  node: string
+  /** 'proxy' on a node that only forwards requests to the members. */
+  role: 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'proxy'
+  leader: string | null
+  term: number
+  commit: number
+  applied: number
+  lastIndex: number
+  snapshotIndex: number
+  config: ClusterConfig
+  quiesced: boolean
+  /** Commands applied by this replica since it opened (duplicates excluded). */
+  appliedCommands: number
+  snapshotsInstalled: number
+  snapshotsTaken: number
+  sessions: number
+}
+
+export interface HostStats {
+  /** Remote tells carrying raft batches (including liveness pings) sent since start. */
+  batchesSent: number
+  /** Raft messages (of any group) sent since start. */
+  messagesSent: number
+  pingsSent: number
+  /** Group ticks performed (a quiesced group is not ticked). */
+  groupTicks: number
+  groups: number
+  quiesced: number
+  syncs: number
+  droppedMessages: number
+}
+
+export function errorReply(code: RaftGroupErrorCode, message: string, leader: string | null = null, retry = false): HostReply {
+  return { ok: false, code, message, leader, retry }
+}
+
+export function okReply(value: unknown): HostReply {
+  return { ok: true, value }
+}
+
+const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0
+const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
+
+/** Why a request from the network is malformed, or null. */
+export function requestProblem(kind: 'propose' | 'read' | 'confChange' | 'transfer', p: unknown): string | null {
+  if (typeof p !== 'object' || p === null) return 'not an object'
+  const r = p as Record<string, unknown>
+  if (!isStr(r.group)) return 'bad group'
+  if (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0) || !Number.isFinite(r.timeoutMs)) return 'bad timeoutMs'
+  if (typeof r.forwarded !== 'boolean') return 'bad forwarded'
+  switch (kind) {
+    case 'propose':
+      if (!isStr(r.clientId) || !isNat(r.seq) || !isNat(r.ackedBelow)) return 'bad session'
+      return null
+    case 'read':
+      return null
+    case 'confChange': {
+      const c = r.change as Record<string, unknown> | null
+      if (typeof c !== 'object' || c === null || !isStr(c.node) || !['addVoter', 'addLearner', 'removeNode'].includes(c.type as string)) return 'bad change'
+      return null
+    }
+    case 'transfer':
+      return isStr(r.to) ? null : 'bad target'
+  }
+}

@@ -1,0 +1,98 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Cluster, Kv } from './group-harness.js'
+
+const members = ['a', 'b', 'c']
+
+test('propose and linearizable read on 3 nodes; every replica applies the command once', async () => {
+  const c = new Cluster(1)
+  await c.start(members)
+  const counts = new Map<string, { count: number }>()
+  const g = await c.open({ id: 'stock', members, stateMachine: (node) => new Kv(counts.set(node, { count: 0 }).get(node)) })
+  const leader = await c.waitForLeader(g)
+  const h = g.get(leader)!
+  assert.is(await c.settle(h.propose({ op: 'add', key: 'x', n: 5 })), 5)
+  assert.is(await c.settle(h.propose({ op: 'add', key: 'x', n: 2 })), 7)
+  for (const node of members) assert.is(await c.settle(g.get(node)!.read({ op: 'get', key: 'x' })), 7, `read on ${node}`)
+  await c.run(200)
+  for (const node of members) assert.is(counts.get(node)!.count, 2, `${node} applied each command once`)
+  await c.stopAll()
+})
+
+test('a follower forwards proposals to the leader and serves reads after confirming the commit index', async () => {
+  const c = new Cluster(2)
+  await c.start(members)
+  const g = await c.open({ id: 'g', members, stateMachine: () => new Kv() })
+  const leader = await c.waitForLeader(g)
+  const follower = members.find((m) => m !== leader)!
+  const h = g.get(follower)!
+  assert.is(await c.settle(h.propose({ op: 'put', key: 'k', value: 'v1' })), undefined)
+  assert.is(await c.settle(h.propose({ op: 'put', key: 'k', value: 'v2' })), 'v1')
+  // A write through one follower is visible to a read through the other at once (no waiting for replication).
+  const other = members.find((m) => m !== leader && m !== follower)!
+  assert.is(await c.settle(g.get(other)!.read({ op: 'get', key: 'k' })), 'v2')
+  const st = await c.settle(h.status())
+  assert.is(st?.role, 'follower')
+  assert.is(st?.leader, leader)
+  await c.stopAll()
+})
+
+test('leader stops: the others elect a new leader and writes continue without losing acknowledged ones', async () => {
+  const c = new Cluster(3)
+  await c.start(members)
+  const g = await c.open({ id: 'g', members, stateMachine: () => new Kv() })
+  const first = await c.waitForLeader(g)
+  const survivor = members.find((m) => m !== first)!
+  for (let i = 1; i <= 5; i++) await c.settle(g.get(survivor)!.propose({ op: 'add', key: 'n', n: 1 }))
+  await c.stopNode(first)
+  g.delete(first)
+  const started = c.clock.now()
+  assert.is(await c.settle(g.get(survivor)!.propose({ op: 'add', key: 'n', n: 1 }), 10_000), 6)
+  console.log(`  first write after the leader stopped: ${c.clock.now() - started} virtual ms`)
+  const second = await c.waitForLeader(g)
+  assert.is.not(second, first)
+  for (const node of g.keys()) assert.is(await c.settle(g.get(node)!.read({ op: 'get', key: 'n' })), 6)
+  await c.stopAll()
+})
+
+test('a failing apply is reported as COMMAND_FAILED, the same on every replica, and does not stop the group', async () => {
+  const c = new Cluster(4)
+  await c.start(members)
+  const g = await c.open({ id: 'g', members, stateMachine: () => new Kv() })
+  const leader = await c.waitForLeader(g)
+  const err = await c.settle(g.get(leader)!.propose({ op: 'fail' })).then(
+    () => null,
+    (e) => e,
+  )
+  assert.is(err?.code, 'COMMAND_FAILED')
+  assert.match(err.message, 'asked to fail')
+  assert.is(await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 1 })), 1)
+  await c.stopAll()
+})
+
+test('errors: TIMEOUT without a quorum, NOT_LEADER when no leader can be found, GROUP_STOPPED after stop, INVALID_ARGUMENT', async () => {
+  const c = new Cluster(5)
+  await c.start(members)
+  const g = await c.open({ id: 'g', members, stateMachine: () => new Kv(), requestTimeoutMs: 2000 })
+  const leader = await c.waitForLeader(g)
+  const followers = members.filter((m) => m !== leader)
+  // The leader alone: it keeps leading until CheckQuorum notices, but nothing commits.
+  for (const f of followers) c.net.partition(leader, f)
+  const noQuorum = await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 1 }), 5000).catch((e) => e)
+  assert.ok(['TIMEOUT', 'NOT_LEADER'].includes(noQuorum.code), `got ${noQuorum.code}`)
+  // Everyone alone: no leader anywhere.
+  c.net.partition(followers[0]!, followers[1]!)
+  await c.run(3000)
+  const noLeader = await c.settle(g.get(followers[0]!)!.propose({ op: 'add', key: 'x', n: 1 }), 5000).catch((e) => e)
+  assert.is(noLeader.code, 'NOT_LEADER')
+  c.net.heal()
+  await c.waitForLeader(g)
+  const bad = await c.settle(g.get('a')!.propose({ op: 'put', key: 'f', value: () => 1 } as never)).catch((e) => e)
+  assert.is(bad.code, 'INVALID_ARGUMENT')
+  await c.settle(g.get('a')!.stop())
+  const stopped = await c.settle(g.get('a')!.propose({ op: 'add', key: 'x', n: 1 })).catch((e) => e)
+  assert.is(stopped.code, 'GROUP_STOPPED')
+  await c.stopAll()
+})
+
+test.run()
