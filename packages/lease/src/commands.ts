@@ -1,0 +1,99 @@
+// The replicated vocabulary of the lease table: commands written to the Raft
+// log, their results, and the read queries. All plain CBOR-encodable values.
+
+export type LeaseMode = 'exclusive' | 'shared'
+
+/** Names one acquire attempt: the holding or the waiter it created. */
+export interface RequestRef {
+  clientId: string
+  /** Increasing per client; a retry of an acquire reuses its id. */
+  requestId: number
+}
+
+export interface AcquireCommand extends RequestRef {
+  op: 'acquire'
+  name: string
+  mode: LeaseMode
+  ttlMs: number
+  /** False for tryAcquire: answer `busy` instead of queueing. */
+  wait: boolean
+  /** Where the leader sends a `granted` hint when this waiter reaches the head (`node` + NUL + `path`), or null. */
+  inbox: string | null
+  /** Opaque holder data (an election candidate's value), or null. */
+  value: string | null
+  /** Every acquire of this client with a lower id has settled: its outcome may be forgotten, and a late copy of it is stale. */
+  settledBelow: number
+}
+
+/** Renews a holding or a waiting entry. */
+export interface KeepAliveCommand extends RequestRef {
+  op: 'keepAlive'
+  name: string
+}
+
+/** Gives up a holding, or cancels a waiting entry. */
+export interface ReleaseCommand extends RequestRef {
+  op: 'release'
+  name: string
+}
+
+/** Proposed by the leader only; valid only if the entry is due by the clock of the leader that appended it. */
+export interface ExpireCommand {
+  op: 'expire'
+  items: Array<RequestRef & { name: string }>
+}
+
+/** Proposed by a new leader so that the table learns when its term started (by that leader's clock). */
+export interface TickCommand {
+  op: 'tick'
+}
+
+export type LeaseCommand = AcquireCommand | KeepAliveCommand | ReleaseCommand | ExpireCommand | TickCommand
+
+/** Why an entry left the table. */
+export type GoneReason = 'released' | 'expired' | 'busy'
+
+export type EntryStatus =
+  | { status: 'granted'; token: number }
+  | { status: 'queued'; position: number }
+  /** The request finished earlier (released, expired, or refused as busy). */
+  | { status: 'gone'; reason: GoneReason }
+  /** A late copy of a request the client has settled; nothing was done. */
+  | { status: 'stale' }
+  /** keepAlive/release of an entry the table does not know (never existed, or forgotten). */
+  | { status: 'unknown' }
+  /** The table is full (waiters per name, names, clients); nothing was done. */
+  | { status: 'rejected'; reason: string }
+  /** The command was malformed; nothing was done. */
+  | { status: 'invalid'; reason: string }
+
+export type AcquireResult = EntryStatus
+export type KeepAliveResult = EntryStatus
+export type ReleaseResult = { status: 'released' | 'cancelled' | 'unknown' } | { status: 'invalid'; reason: string }
+export type ExpireResult = { status: 'done'; expired: number; notDue: number; unknown: number } | { status: 'invalid'; reason: string }
+export type TickResult = { status: 'tick'; term: number; termStartMs: number }
+
+export type LeaseResult = EntryStatus | ReleaseResult | ExpireResult | TickResult
+
+/** A holder as reads report it. */
+export interface HolderInfo {
+  clientId: string
+  requestId: number
+  mode: LeaseMode
+  token: number
+  value: string | null
+}
+
+/** The state of one name: holders, queue length, and the log index of the last holder change. */
+export interface NameInfo {
+  name: string
+  holders: HolderInfo[]
+  waiters: number
+  /** Log index of the last change of holders (0: never held). */
+  revision: number
+  /** The highest token ever granted for this name (0: none). */
+  lastToken: number
+}
+
+export type LeaseQuery = { op: 'get'; name: string }
+export type LeaseQueryResult = NameInfo

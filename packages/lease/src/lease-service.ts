@@ -1,0 +1,137 @@
+import type { ActorSystem, TimerHandle } from '@troupe/runtime'
+import type { ExpireCommand, LeaseResult } from './commands.js'
+import type { LeaseReplica } from './group.js'
+import { parseInboxAddress } from './inbox.js'
+import type { GrantHint, InboxProtocol } from './inbox.js'
+import { DEFAULT_TABLE_OPTIONS, LeaseTable } from './lease-table.js'
+import type { LeaseTableListener, LeaseTableOptions } from './lease-table.js'
+
+export interface LeaseServiceOptions {
+  /** Limits of the table; equal on every member. */
+  table?: LeaseTableOptions
+  /** How often the leader looks for due entries, in ms (default 100). Adds to the time a crashed holder's lease takes to free. */
+  reapIntervalMs?: number
+  /** Timeout of the service's own proposals, in ms (default 2000). */
+  proposeTimeoutMs?: number
+}
+
+export interface LeaseServiceStats {
+  rounds: number
+  ticksProposed: number
+  expiresProposed: number
+  entriesExpired: number
+  hintsSent: number
+}
+
+/**
+ * The lease table's host on one member node of the group. It hands the
+ * group a table (`stateMachine`), and while this node's replica leads it
+ * judges expiry by this node's clock: it first writes a `tick` so the table
+ * knows when the term began, then proposes `expire` for entries whose TTL
+ * has passed (the table checks again when the command applies). It also
+ * sends `granted` hints to waiters that a release or expiry promoted.
+ */
+export class LeaseService {
+  readonly stats: LeaseServiceStats = { rounds: 0, ticksProposed: 0, expiresProposed: 0, entriesExpired: 0, hintsSent: 0 }
+  private readonly reapIntervalMs: number
+  private readonly proposeTimeoutMs: number
+  private readonly tableOptions: LeaseTableOptions
+  private currentTable: LeaseTable | null = null
+  private replica: LeaseReplica | null = null
+  /** The term whose start the table has recorded through our tick, while we lead it. */
+  private leaderTerm: number | null = null
+  private leading = false
+  private timer: TimerHandle | null = null
+  private stopped = false
+  private readonly listener: LeaseTableListener
+
+  constructor(
+    private readonly system: ActorSystem,
+    options: LeaseServiceOptions = {},
+  ) {
+    this.reapIntervalMs = options.reapIntervalMs ?? 100
+    this.proposeTimeoutMs = options.proposeTimeoutMs ?? 2000
+    this.tableOptions = options.table ?? {}
+    if (!(this.reapIntervalMs > 0)) throw new RangeError(`reapIntervalMs must be > 0, got ${this.reapIntervalMs}`)
+    this.listener = {
+      granted: (name, entry) => {
+        if (this.leading && entry.inbox !== null) this.hint(entry.inbox, { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token })
+      },
+      changed: () => {},
+    }
+  }
+
+  /** The state machine factory to give the Raft group (it may call it again, e.g. before a restore). */
+  readonly stateMachine = (): LeaseTable => {
+    const table = new LeaseTable(this.tableOptions)
+    table.setListener(this.listener)
+    this.currentTable = table
+    return table
+  }
+
+  /** The table this node's replica applies to (null before the group opened). */
+  get table(): LeaseTable | null {
+    return this.currentTable
+  }
+
+  /** Starts judging expiry through this node's replica. */
+  attach(replica: LeaseReplica): void {
+    this.replica = replica
+    this.schedule()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) this.system.clock.clearTimer(this.timer)
+    this.timer = null
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer !== null) return
+    this.timer = this.system.clock.setTimer(this.reapIntervalMs, () => {
+      this.timer = null
+      this.round().then(
+        () => this.schedule(),
+        () => this.schedule(),
+      )
+    })
+  }
+
+  private async round(): Promise<void> {
+    const replica = this.replica
+    const table = this.currentTable
+    if (replica === null || table === null || this.stopped) return
+    this.stats.rounds++
+    const role = await replica.role()
+    this.leading = role.leader
+    if (!role.leader) {
+      this.leaderTerm = null
+      return
+    }
+    if (this.leaderTerm !== role.term || table.term !== role.term) {
+      this.leaderTerm = null
+      this.stats.ticksProposed++
+      const result = (await replica.propose({ op: 'tick' }, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
+      if (result.status === 'tick' && result.term === role.term) this.leaderTerm = result.term
+      return
+    }
+    const max = this.tableOptions.maxExpireItems ?? DEFAULT_TABLE_OPTIONS.maxExpireItems
+    const due = table.dueEntries(this.system.clock.now(), max)
+    if (due.length === 0) return
+    const command: ExpireCommand = { op: 'expire', items: due.map(({ name, clientId, requestId }) => ({ name, clientId, requestId })) }
+    this.stats.expiresProposed++
+    const result = (await replica.propose(command, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
+    if (result.status === 'done') this.stats.entriesExpired += result.expired
+  }
+
+  private hint(inbox: string, hint: GrantHint): void {
+    const address = parseInboxAddress(inbox)
+    if (address === null) return
+    try {
+      this.system.remoteRef<InboxProtocol>(address.node, address.path).tell('granted', hint)
+      this.stats.hintsSent++
+    } catch {
+      // A hint is an optimisation: the waiter's next poll finds the grant.
+    }
+  }
+}

@@ -1,0 +1,363 @@
+import type { ActorRef, ActorSystem, Clock } from '@troupe/runtime'
+import { InvariantError } from '@troupe/runtime'
+import type { AcquireCommand, EntryStatus, LeaseCommand, LeaseMode, NameInfo } from './commands.js'
+import { errorCode, isRetryable } from './group.js'
+import type { LeaseGroup } from './group.js'
+import { inboxAddress, inboxDef } from './inbox.js'
+import type { GrantHint, InboxProtocol } from './inbox.js'
+import { StallDetector } from './internal/stall-detector.js'
+import { Lease } from './lease.js'
+import type { DriftMargin, LeaseOwner } from './lease.js'
+import { LeaseError } from './lease-error.js'
+import { Election } from './election.js'
+import type { ElectionLeader } from './election.js'
+import { Waits } from './internal/waits.js'
+
+export interface LeasesOptions {
+  /** Identifies this client in the table; unique per client incarnation (default: node name + random). */
+  clientId?: string
+  /** How much before the server could expire a lease its `signal` fires (default 5% of the TTL + 20 ms). */
+  clockDriftMargin?: Partial<DriftMargin>
+  /** TTL when `acquire` is not given one, in ms (default 10,000). */
+  defaultTtlMs?: number
+  /** Timeout of one request to the group, in ms (default 2,000). */
+  requestTimeoutMs?: number
+  /** Backoff between retries of a failed request, in ms (default 20–1,000, exponential with jitter). */
+  retryBackoffMs?: { min?: number; max?: number }
+  /** How often `watch` and `observe` read the name, in ms (default 250). */
+  watchPollMs?: number
+  /** Acquire calls in flight at once before new ones fail with OVERLOADED (default 10,000). */
+  maxPendingAcquires?: number
+}
+
+export interface AcquireOptions {
+  /** Time to live of the lease on the server without keep-alives, in ms. */
+  ttlMs?: number
+  mode?: LeaseMode
+  /** Give up (LEASE_TIMEOUT) when not granted within this many ms (default: wait forever). */
+  waitMs?: number
+  /** Abort the acquire (LEASE_ABORTED); the place in the queue is given up. */
+  signal?: AbortSignal
+  /** Holder data others can read (up to 4 KiB): an election candidate's address. */
+  value?: string
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal
+  pollMs?: number
+}
+
+/**
+ * The lease client of one node. Leases live in a lease table replicated by
+ * a Raft group (`group`); this client acquires, keeps alive and releases
+ * them, and turns the group's answers into a local deadline per lease.
+ */
+export class Leases {
+  readonly clientId: string
+  readonly clock: Clock
+  readonly margin: DriftMargin
+  private readonly defaultTtlMs: number
+  private readonly requestTimeoutMs: number
+  private readonly backoff: { min: number; max: number }
+  private readonly watchPollMs: number
+  private readonly maxPendingAcquires: number
+  private readonly inbox: ActorRef<InboxProtocol>
+  private readonly inboxAddr: string
+  private nextRequestId = 1
+  /** Acquire calls not settled yet, by request id: keeps `settledBelow` honest. */
+  private readonly pending = new Set<number>()
+  private readonly heldLeases = new Set<Lease>()
+  private readonly waits: Waits
+  private readonly stalls: StallDetector
+  private readonly owner: LeaseOwner
+  private closed = false
+  readonly elections: Election
+
+  constructor(
+    readonly system: ActorSystem,
+    readonly group: LeaseGroup,
+    options: LeasesOptions = {},
+  ) {
+    this.clock = system.clock
+    const suffix = Math.floor(system.random() * 2 ** 48).toString(36)
+    this.clientId = options.clientId ?? `${system.name}/${suffix}`
+    this.margin = { ratio: options.clockDriftMargin?.ratio ?? 0.05, ms: options.clockDriftMargin?.ms ?? 20 }
+    this.defaultTtlMs = options.defaultTtlMs ?? 10_000
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 2_000
+    this.backoff = { min: options.retryBackoffMs?.min ?? 20, max: options.retryBackoffMs?.max ?? 1_000 }
+    this.watchPollMs = options.watchPollMs ?? 250
+    this.maxPendingAcquires = options.maxPendingAcquires ?? 10_000
+    if (!(this.margin.ratio >= 0 && this.margin.ratio < 0.5 && this.margin.ms >= 0)) {
+      throw new LeaseError('INVALID_ARGUMENT', 'clockDriftMargin needs 0 <= ratio < 0.5 and ms >= 0')
+    }
+    this.waits = new Waits(this.clock)
+    this.stalls = new StallDetector(this.clock, (ms) => {
+      for (const lease of [...this.heldLeases]) lease.stalled(ms)
+    })
+    this.inbox = system.spawn(inboxDef((hint) => this.onHint(hint)), { name: `lease-inbox-${suffix}` })
+    this.inboxAddr = inboxAddress(system.name, this.inbox.path)
+    this.owner = this.makeOwner()
+    this.elections = new Election(this)
+  }
+
+  /** Leases this client holds now. */
+  held(): Lease[] {
+    return [...this.heldLeases]
+  }
+
+  /** Acquires `name`, waiting in its FIFO queue up to `waitMs`. */
+  async acquire(name: string, options: AcquireOptions = {}): Promise<Lease> {
+    const lease = await this.acquireInternal(name, options, true)
+    if (lease === null) throw new InvariantError('acquire with wait returned no lease')
+    return lease
+  }
+
+  /** Acquires `name` only if it can be granted at once (nobody holds it incompatibly, nobody queues); else null. */
+  tryAcquire(name: string, options: Omit<AcquireOptions, 'waitMs'> = {}): Promise<Lease | null> {
+    return this.acquireInternal(name, options, false)
+  }
+
+  /** Runs `fn` while holding `name`, and releases it after. `fn` should pass the token to what it writes, and stop when `signal` fires. */
+  async withLease<T>(name: string, fn: (token: number, signal: AbortSignal, lease: Lease) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+    const lease = await this.acquire(name, options)
+    try {
+      return await fn(lease.token, lease.signal, lease)
+    } finally {
+      await lease.release()
+    }
+  }
+
+  /** The holders of `name` now (a linearizable read). */
+  async get(name: string): Promise<NameInfo> {
+    return (await this.retrying(() => this.group.read({ op: 'get', name }, { timeoutMs: this.requestTimeoutMs }))) as NameInfo
+  }
+
+  /** Yields the state of `name` now and again whenever its holders change (polled every `pollMs`). */
+  async *watch(name: string, options: WatchOptions = {}): AsyncGenerator<NameInfo, void, undefined> {
+    const pollMs = options.pollMs ?? this.watchPollMs
+    let last: string | null = null
+    while (!this.closed && !options.signal?.aborted) {
+      let info: NameInfo | null = null
+      try {
+        info = (await this.group.read({ op: 'get', name }, { timeoutMs: this.requestTimeoutMs })) as NameInfo
+      } catch (err) {
+        if (!isRetryable(err)) throw this.unavailable(err)
+      }
+      if (info !== null) {
+        const key = `${info.revision}|${info.holders.map((h) => `${h.token}:${h.clientId}:${h.requestId}`).join(',')}`
+        if (key !== last) {
+          last = key
+          yield info
+        }
+      }
+      await this.waits.sleep(pollMs, options.signal)
+    }
+  }
+
+  /** Campaigns in `election` with `value`; resolves once this client leads (holds the election's lease). */
+  campaign(election: string, value: string, options: Omit<AcquireOptions, 'mode' | 'value'> = {}): Promise<Lease> {
+    return this.elections.campaign(election, value, options)
+  }
+
+  /** Stops leading (releases the leadership lease). */
+  resign(leadership: Lease): Promise<void> {
+    return leadership.release()
+  }
+
+  /** The current leader of `election`, or null. */
+  leader(election: string): Promise<ElectionLeader | null> {
+    return this.elections.leader(election)
+  }
+
+  /** Yields the leader of `election` (or null) now and whenever it changes. */
+  observe(election: string, options: WatchOptions = {}): AsyncGenerator<ElectionLeader | null, void, undefined> {
+    return this.elections.observe(election, options)
+  }
+
+  /** Releases every held lease and stops; later calls fail with CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.waits.cancelAll(new LeaseError('CLOSED', 'the Leases client was closed'))
+    await Promise.all([...this.heldLeases].map((l) => l.release()))
+    this.stalls.stop()
+    await this.system.stop(this.inbox).catch(() => undefined)
+  }
+
+  // ---- acquire ----
+
+  private async acquireInternal(name: string, options: AcquireOptions, wait: boolean): Promise<Lease | null> {
+    const ttlMs = options.ttlMs ?? this.defaultTtlMs
+    const mode = options.mode ?? 'exclusive'
+    this.validate(name, ttlMs, mode, options)
+    if (this.pending.size >= this.maxPendingAcquires) throw new LeaseError('OVERLOADED', `${this.pending.size} acquires are in flight (maxPendingAcquires)`)
+    const waitUntil = this.clock.now() + (options.waitMs ?? Infinity)
+    let requestId = this.nextRequestId++
+    this.pending.add(requestId)
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const outcome = await this.acquireOnce(name, requestId, { ttlMs, mode, wait, value: options.value ?? null, waitUntil, signal: options.signal })
+        if (outcome !== 'again') return outcome
+        // Our waiter entry was expired (polls did not get through): queue again.
+        this.pending.delete(requestId)
+        requestId = this.nextRequestId++
+        this.pending.add(requestId)
+      }
+    } finally {
+      this.pending.delete(requestId)
+    }
+  }
+
+  private async acquireOnce(
+    name: string,
+    requestId: number,
+    o: { ttlMs: number; mode: LeaseMode; wait: boolean; value: string | null; waitUntil: number; signal: AbortSignal | undefined },
+  ): Promise<Lease | null | 'again'> {
+    /** Latest send time of a request answered "queued": the grant came after it applied. */
+    let queuedSentAt = -Infinity
+    let failures = 0
+    for (;;) {
+      this.checkAcquire(name, requestId, o.waitUntil, o.signal, o.ttlMs)
+      const command: AcquireCommand = {
+        op: 'acquire', name, mode: o.mode, ttlMs: o.ttlMs, wait: o.wait, inbox: this.inboxAddr, value: o.value,
+        clientId: this.clientId, requestId, settledBelow: this.settledBelow(),
+      }
+      const sentAt = this.clock.now()
+      let result: EntryStatus
+      try {
+        result = (await this.propose(command, Math.min(this.requestTimeoutMs, Math.max(1, o.waitUntil - sentAt)))) as EntryStatus
+        failures = 0
+      } catch (err) {
+        if (!isRetryable(err)) throw this.unavailable(err)
+        await this.waits.sleep(this.backoffMs(failures++), o.signal)
+        continue
+      }
+      switch (result.status) {
+        case 'granted': {
+          const lease = this.makeLease(name, o, requestId, result.token, sentAt)
+          if (lease !== null) return lease
+          continue // the answer came too late to trust: ask again (same request, so it renews)
+        }
+        case 'queued': {
+          queuedSentAt = Math.max(queuedSentAt, sentAt)
+          const pollMs = Math.min(o.ttlMs / 3, Math.max(0, o.waitUntil - this.clock.now()))
+          const hint = await this.waits.waitForGrant(requestId, pollMs, o.signal)
+          if (hint !== null) {
+            const lease = this.makeLease(name, o, requestId, hint.token, queuedSentAt)
+            if (lease !== null) return lease
+          }
+          continue
+        }
+        case 'gone':
+          if (result.reason === 'busy') return null
+          return 'again'
+        case 'rejected':
+          throw new LeaseError('OVERLOADED', `the lease table refused ${name}: ${result.reason}`)
+        case 'invalid':
+          throw new LeaseError('INVALID_ARGUMENT', `the lease table refused ${name}: ${result.reason}`)
+        default:
+          throw new InvariantError(`lease table answered an acquire with ${JSON.stringify(result)}`)
+      }
+    }
+  }
+
+  /** A lease whose deadline counts from `sentAtMs`, or null if that deadline already passed. */
+  private makeLease(name: string, o: { ttlMs: number; mode: LeaseMode; value: string | null }, requestId: number, token: number, sentAtMs: number): Lease | null {
+    const lease = new Lease(this.owner, { name, mode: o.mode, token, ttlMs: o.ttlMs, value: o.value, requestId, sentAtMs })
+    if (!lease.held) return null
+    this.heldLeases.add(lease)
+    this.stalls.start(Math.max(5, lease.marginMs / 2))
+    lease.startKeepAlive(sentAtMs + o.ttlMs / 3 - this.clock.now())
+    return lease
+  }
+
+  /** Throws (and gives the queue place up in the background) when the caller stops waiting. */
+  private checkAcquire(name: string, requestId: number, waitUntil: number, signal: AbortSignal | undefined, ttlMs: number): void {
+    let error: LeaseError | null = null
+    if (this.closed) error = new LeaseError('CLOSED', 'the Leases client was closed')
+    else if (signal?.aborted) error = new LeaseError('LEASE_ABORTED', `acquire of ${name} was aborted`, { cause: signal.reason })
+    else if (this.clock.now() >= waitUntil) error = new LeaseError('LEASE_TIMEOUT', `${name} was not granted in time`)
+    if (error === null) return
+    void this.releaseRequest(name, requestId, ttlMs)
+    throw error
+  }
+
+  private onHint(hint: GrantHint): void {
+    if (hint.clientId !== this.clientId) return
+    this.waits.grant(hint)
+  }
+
+  private settledBelow(): number {
+    let low = this.nextRequestId
+    for (const id of this.pending) if (id < low) low = id
+    return low
+  }
+
+  // ---- requests ----
+
+  private propose(command: LeaseCommand, timeoutMs: number): Promise<unknown> {
+    return this.group.propose(command, { timeoutMs })
+  }
+
+  /** Releases (or cancels) a request on the server, retrying for up to its TTL (after that the leader expires it anyway). */
+  private async releaseRequest(name: string, requestId: number, ttlMs: number): Promise<void> {
+    const giveUpAt = this.clock.now() + ttlMs
+    for (let failures = 0; this.clock.now() < giveUpAt; ) {
+      try {
+        await this.propose({ op: 'release', name, clientId: this.clientId, requestId }, this.requestTimeoutMs)
+        return
+      } catch (err) {
+        if (!isRetryable(err)) return
+        await this.waits.sleep(this.backoffMs(failures++))
+      }
+    }
+  }
+
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let failures = 0; ; ) {
+      if (this.closed) throw new LeaseError('CLOSED', 'the Leases client was closed')
+      try {
+        return await fn()
+      } catch (err) {
+        if (!isRetryable(err) || failures >= 20) throw this.unavailable(err)
+        await this.waits.sleep(this.backoffMs(failures++))
+      }
+    }
+  }
+
+  private backoffMs(failures: number): number {
+    const base = Math.min(this.backoff.max, this.backoff.min * 2 ** Math.min(failures, 20))
+    return base / 2 + this.system.random() * (base / 2)
+  }
+
+  private unavailable(err: unknown): LeaseError {
+    if (err instanceof LeaseError) return err
+    const code = errorCode(err)
+    if (code === 'INVALID_ARGUMENT') return new LeaseError('INVALID_ARGUMENT', String(err), { cause: err })
+    return new LeaseError('UNAVAILABLE', `the lease group failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+
+  private validate(name: string, ttlMs: number, mode: LeaseMode, o: AcquireOptions): void {
+    const bad = (what: string) => new LeaseError('INVALID_ARGUMENT', what)
+    if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw bad('name must be a non-empty string of at most 1024 characters')
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw bad(`ttlMs must be a positive number, got ${ttlMs}`)
+    if (mode !== 'exclusive' && mode !== 'shared') throw bad(`mode must be 'exclusive' or 'shared'`)
+    if (o.waitMs !== undefined && !(o.waitMs >= 0)) throw bad(`waitMs must be >= 0, got ${o.waitMs}`)
+    if (o.value !== undefined && (typeof o.value !== 'string' || o.value.length > 4096)) throw bad('value must be a string of at most 4096 characters')
+  }
+
+  private makeOwner(): LeaseOwner {
+    return {
+      clock: this.clock,
+      margin: this.margin,
+      keepAlive: async (lease, timeoutMs) =>
+        (await this.propose({ op: 'keepAlive', name: lease.name, clientId: this.clientId, requestId: lease.requestId }, Math.min(this.requestTimeoutMs, timeoutMs))) as EntryStatus,
+      retryable: isRetryable,
+      releaseOnServer: (lease) => this.releaseRequest(lease.name, lease.requestId, lease.ttlMs),
+      ended: (lease) => {
+        this.heldLeases.delete(lease)
+        if (this.heldLeases.size === 0) this.stalls.stop()
+      },
+    }
+  }
+}
