@@ -1,0 +1,21 @@
+import type { ErrorCode } from '../errors.js'
+import { TroupeError } from '../errors.js'
+
+/**
+ * Codes of the operating failures of sharding. They belong in the runtime's
+ * closed `ErrorCode` set; until they are added there they are cast in.
+ */
+export const ShardingErrorCode = {
+  /** `entity()` or a routed message names a kind this node has not registered. */
+  UnknownEntityKind: 'UNKNOWN_ENTITY_KIND',
+  /** An entity id that is not a well-formed string of 1-256 characters. */
+  InvalidEntityId: 'INVALID_ENTITY_ID',
+  /** The region's handoff buffer is full: the message went to dead letters. */
+  ShardBufferFull: 'SHARD_BUFFER_FULL',
+} as const
+
+export type ShardingErrorCode = (typeof ShardingErrorCode)[keyof typeof ShardingErrorCode]
+
+export function shardingError(code: ShardingErrorCode, message: string): TroupeError {
+  return new TroupeError(code as unknown as ErrorCode, message)
+}
