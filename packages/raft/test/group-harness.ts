@@ -53,13 +53,13 @@ export class Kv implements StateMachine<KvCommand, unknown, KvQuery, unknown> {
   }
 }
 
-/** Counts frames a node's transport sends. */
-function counting(t: Transport, count: { frames: number }): Transport {
+/** Counts frames a node's transport sends; drops those on a blocked direction. */
+function counting(self: string, t: Transport, count: { frames: number }, blocked: Set<string>): Transport {
   return {
-    start: (self, handler) => t.start(self, handler),
+    start: (name, handler) => t.start(name, handler),
     send: (node, frame) => {
       count.frames++
-      t.send(node, frame)
+      if (!blocked.has(`${self}>${node}`)) t.send(node, frame)
     },
     stop: () => t.stop(),
   }
@@ -72,6 +72,8 @@ export class Cluster {
   readonly clock = new ManualClock(1_000_000)
   readonly systems = new Map<string, ActorSystem>()
   readonly frames = { frames: 0 }
+  /** One-way blocks, `from>to`. */
+  readonly blocked = new Set<string>()
   private readonly prng: Prng
 
   constructor(
@@ -85,7 +87,7 @@ export class Cluster {
     for (const name of names) {
       const rng = this.prng.fork(name)
       const system = new ActorSystem({
-        name, clock: this.clock, random: () => rng.next(), transport: counting(this.net.transport(), this.frames), askTimeoutMs: 10_000,
+        name, clock: this.clock, random: () => rng.next(), transport: counting(name, this.net.transport(), this.frames, this.blocked), askTimeoutMs: 10_000,
       })
       await system.start()
       raftHost(system, this.hostOptions)

@@ -65,6 +65,8 @@ export class GroupReplica {
   readonly pending = new Map<number, PendingProposal>()
   readonly reads = new Map<string, PendingRead>()
   transfers: PendingTransfer[] = []
+  /** Requests forwarded to the leader, answered with a retry if leadership moves before the leader answers. */
+  readonly forwards = new Set<Reply>()
   readonly stats = { snapshotsInstalled: 0, snapshotsTaken: 0 }
   private softChange: SoftState | null = null
 
@@ -175,6 +177,11 @@ export class GroupReplica {
 
   /** Leadership moved: requests that depended on the old leader are told to retry (sessions make that safe). */
   private onSoftChange(soft: SoftState): void {
+    if (this.forwards.size > 0) {
+      const forwards = [...this.forwards]
+      this.forwards.clear()
+      for (const f of forwards) f(errorReply('NOT_LEADER', 'leadership moved while the request was forwarded', soft.leader, true))
+    }
     for (const t of this.transfers) if (soft.leader === t.to) t.reply(okReply(null))
     this.transfers = this.transfers.filter((t) => soft.leader !== t.to)
     if (this.reads.size > 0) {
@@ -273,6 +280,8 @@ export class GroupReplica {
     this.pending.clear()
     this.reads.clear()
     this.transfers = []
+    all.push(...this.forwards)
+    this.forwards.clear()
     for (const reply of all) reply(errorReply('GROUP_STOPPED', message))
   }
 

@@ -209,7 +209,7 @@ class RaftHost {
         hint = err.leaderHint
       }
     }
-    this.forwardOr(reply, hint, 'propose', p)
+    this.forwardOr(g, reply, hint, 'propose', p)
   }
 
   read(p: ReadRequest): void {
@@ -224,7 +224,7 @@ class RaftHost {
       g.core.readIndex(ctx)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(reply, err.leaderHint, 'read', p)
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
       return reply.resolve(errorReply('OVERLOADED', err.message, g.leader, true))
     }
     this.wake(g)
@@ -238,7 +238,7 @@ class RaftHost {
     if (g === null) return
     if (g instanceof GroupProxy) return this.viaProxy(g, 'confChange', p)
     const reply = this.ctx.deferReply<HostReply>()
-    if (g.role !== 'leader') return this.forwardOr(reply, g.leader, 'confChange', p)
+    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'confChange', p)
     const change: ConfChange = { type: p.change.type, node: p.change.node }
     const config = g.core.status().config
     // Retries of a change that took effect succeed: membership calls are idempotent.
@@ -253,7 +253,7 @@ class RaftHost {
       this.drain()
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(reply, err.leaderHint, 'confChange', p)
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'confChange', p)
       // Another change (or the term's first entry) is not applied yet: try again shortly.
       reply.resolve(errorReply('CONF_CHANGE_REJECTED', err.message, this.self, true))
     }
@@ -265,12 +265,12 @@ class RaftHost {
     if (g instanceof GroupProxy) return this.viaProxy(g, 'transfer', p)
     const reply = this.ctx.deferReply<HostReply>()
     if (g.leader === p.to) return reply.resolve(okReply(null))
-    if (g.role !== 'leader') return this.forwardOr(reply, g.leader, 'transfer', p)
+    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
     try {
       g.core.transferLeadership(p.to)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(reply, err.leaderHint, 'transfer', p)
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
       return reply.resolve(errorReply('TRANSFER_REJECTED', err.message))
     }
     this.wake(g)
@@ -317,12 +317,17 @@ class RaftHost {
   }
 
   /** Forwards to the leader once; a request that was forwarded already is answered with the hint instead. */
-  private forwardOr(reply: DeferredReply<HostReply>, leader: string | null, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase): void {
+  private forwardOr(g: GroupReplica, reply: DeferredReply<HostReply>, leader: string | null, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase): void {
     if (p.forwarded || leader === null || leader === this.self) {
       const why = leader === null ? `${this.self} knows no leader of group ${p.group}` : `${this.self} is not the leader of group ${p.group}`
       return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
     }
-    this.forward(leader, kind, { ...p, forwarded: true }, (r) => reply.resolve(r))
+    const done: Reply = (r) => {
+      g.forwards.delete(done)
+      reply.resolve(r)
+    }
+    g.forwards.add(done)
+    this.forward(leader, kind, { ...p, forwarded: true }, done)
   }
 
   private forward(node: string, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase, done: (r: HostReply) => void): void {
@@ -435,8 +440,21 @@ class RaftHost {
 
   // --- the driver loop ----------------------------------------------------------------
 
-  /** Handles Readies of dirty groups (bounded per turn), starts one sync for them, sends every batch. */
+  /**
+   * Asks for a drain after the messages already queued: everything the
+   * host receives meanwhile (messages of many groups, proposals, sync
+   * completions) is handled first, so one drain sends one batch per node
+   * and starts one sync for all of it.
+   */
   drain(): void {
+    if (this.drainScheduled) return
+    this.drainScheduled = true
+    this.ctx.self.tell('drain')
+  }
+
+  /** Handles Readies of dirty groups (bounded per turn), starts one sync for them, sends every batch. */
+  runDrain(): void {
+    this.drainScheduled = false
     let budget = this.o.maxReadiesPerTurn
     for (const g of this.dirty) {
       if (budget === 0) break
@@ -455,17 +473,9 @@ class RaftHost {
         this.fail(g, err)
       }
     }
-    if (budget === 0 && this.dirty.size > 0 && !this.drainScheduled) {
-      this.drainScheduled = true
-      this.ctx.self.tell('drain')
-    }
+    if (budget === 0 && this.dirty.size > 0) this.drain()
     this.startSync()
     this.outbox.flushAll()
-  }
-
-  continueDrain(): void {
-    this.drainScheduled = false
-    this.drain()
   }
 
   private startSync(): void {
@@ -583,7 +593,7 @@ export function raftHostDef(options: RaftHostOptions = {}) {
         case 'synced':
           return host.synced(msg.payload.batch, msg.payload.error)
         case 'drain':
-          return host.continueDrain()
+          return host.runDrain()
       }
     },
   })
