@@ -1,0 +1,314 @@
+// The client (Leases, Lease) against an in-process group: every step on a
+// manual clock, so the times asserted here are virtual and exact.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ActorSystem, ManualClock, MemoryNetwork } from '@troupe/runtime'
+import type { Clock, TimerHandle } from '@troupe/runtime'
+import { Leases } from '../src/leases.js'
+import type { LeasesOptions } from '../src/leases.js'
+import { isLeaseError, LeaseError } from '../src/lease-error.js'
+import type { Lease } from '../src/lease.js'
+import { FakeGroup, runFor, settle, waitFor } from './fake-group.js'
+
+function setup(options: LeasesOptions = {}) {
+  const clock = new ManualClock(1_000_000)
+  let r = 0
+  const system = new ActorSystem({ name: 'n1', clock, random: () => ((r = (r * 9301 + 49297) % 233280) / 233280) })
+  const group = new FakeGroup(system, clock)
+  const client = (o: LeasesOptions = {}) => new Leases(system, group.client, { requestTimeoutMs: 500, ...options, ...o })
+  return { clock, system, group, client, leases: client() }
+}
+
+function abortedAt(clock: Clock, lease: Lease): { at: number | null } {
+  const out = { at: null as number | null }
+  lease.signal.addEventListener('abort', () => (out.at = clock.now()))
+  return out
+}
+
+test('acquire grants with the log index as token; release frees it and fires the signal with LEASE_RELEASED', async () => {
+  const { clock, group, leases } = setup()
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 }))
+  assert.is(lease.token, group.index)
+  assert.is(group.table.info('job').holders[0]?.token, lease.token)
+  assert.ok(lease.held)
+  await waitFor(clock, lease.release())
+  assert.ok(lease.signal.aborted)
+  assert.ok(isLeaseError(lease.signal.reason, 'LEASE_RELEASED'))
+  assert.equal(group.table.info('job').holders, [])
+  await waitFor(clock, lease.release()) // idempotent
+})
+
+test('waiters are served FIFO, and only the head is woken (by a hint, before its next poll)', async () => {
+  const { clock, group, client } = setup()
+  const [a, b, c] = [client(), client(), client()]
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 3000 }))
+  const pb = b.acquire('job', { ttlMs: 3000 })
+  await runFor(clock, 10)
+  const pc = c.acquire('job', { ttlMs: 3000 })
+  await runFor(clock, 10)
+  assert.is(group.table.info('job').waiters, 2)
+  let bAt = 0
+  let cDone = false
+  pb.then(() => (bAt = clock.now()))
+  pc.then(() => (cDone = true))
+  const releasedAt = clock.now()
+  await waitFor(clock, la.release())
+  const lb = await waitFor(clock, pb)
+  assert.ok(bAt - releasedAt < 50, `b was granted ${bAt - releasedAt} ms after the release: the hint should beat the 1000 ms poll`)
+  assert.ok(lb.token > la.token)
+  await runFor(clock, 100)
+  assert.not.ok(cDone, 'c is still waiting')
+  assert.equal(group.table.info('job').holders.map((h) => h.clientId), [b.clientId])
+  await waitFor(clock, lb.release())
+  const lc = await waitFor(clock, pc)
+  assert.ok(lc.token > lb.token)
+})
+
+test('keep-alives hold a lease across many TTLs, about every ttl/3', async () => {
+  const { clock, group, leases } = setup()
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 300 }))
+  const before = group.applied.length
+  await runFor(clock, 3000)
+  assert.ok(lease.held)
+  const keepAlives = group.applied.slice(before).filter((c) => c.op === 'keepAlive').length
+  assert.ok(keepAlives >= 25 && keepAlives <= 32, `${keepAlives} keep-alives in 10 TTLs`)
+  assert.is(group.table.info('job').holders[0]?.token, lease.token)
+})
+
+test('the signal fires from the send time of the last confirmed request, before the leader can expire the lease', async () => {
+  const { clock, group, leases } = setup()
+  group.latencyMs = 100 // a slow reply: 200 ms round trip
+  const sentAt = clock.now()
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 }))
+  const fired = abortedAt(clock, lease)
+  group.unreachable = true // no keep-alive gets through from now on
+  let expiredAt: number | null = null
+  while (expiredAt === null) {
+    await runFor(clock, 5)
+    if (group.table.info('job').holders.length === 0) expiredAt = clock.now()
+  }
+  assert.is(lease.expiresAtMs, sentAt + 1000 - (1000 * 0.05 + 20), 'deadline = send time + ttl - margin')
+  assert.ok(fired.at !== null && fired.at <= lease.expiresAtMs, `signal fired at ${fired.at}`)
+  assert.ok(fired.at! < expiredAt, `signal at ${fired.at}, expiry at ${expiredAt}`)
+  assert.ok(expiredAt - (sentAt + 100) >= 1000, 'the leader waited a full TTL from the grant')
+  assert.ok(isLeaseError(lease.signal.reason, 'LEASE_LOST'))
+  assert.throws(() => lease.check(), (e: unknown) => isLeaseError(e, 'LEASE_LOST'))
+})
+
+test('a lost reply is retried with the same request id: one entry, one token', async () => {
+  const { clock, group, leases } = setup()
+  group.loseReplies = 1
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 }))
+  const acquires = group.applied.filter((c) => c.op === 'acquire')
+  assert.is(acquires.length, 2, 'sent twice')
+  assert.is(acquires[0]!.op === 'acquire' && acquires[1]!.op === 'acquire' && acquires[0].requestId === acquires[1].requestId, true)
+  assert.is(group.table.info('job').holders.length, 1)
+  assert.is(lease.token, group.table.info('job').holders[0]!.token)
+})
+
+test('a waiter whose reply was lost keeps its place in the queue', async () => {
+  const { clock, group, client } = setup()
+  const [a, b, c] = [client(), client(), client()]
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 2000 }))
+  group.loseReplies = 1
+  const pb = b.acquire('job', { ttlMs: 2000 })
+  await runFor(clock, 5)
+  const pc = c.acquire('job', { ttlMs: 2000 })
+  await runFor(clock, 1000) // b retries after its timeout
+  assert.is(group.table.info('job').waiters, 2)
+  await waitFor(clock, la.release())
+  const lb = await waitFor(clock, pb)
+  assert.equal(group.table.info('job').holders.map((h) => h.clientId), [b.clientId])
+  await waitFor(clock, lb.release())
+  await waitFor(clock, pc)
+})
+
+test('tryAcquire: null when held, a lease when free', async () => {
+  const { clock, client } = setup()
+  const [a, b] = [client(), client()]
+  const la = await waitFor(clock, a.tryAcquire('job', { ttlMs: 1000 }))
+  assert.ok(la)
+  assert.is(await waitFor(clock, b.tryAcquire('job', { ttlMs: 1000 })), null)
+  await waitFor(clock, la!.release())
+  assert.ok(await waitFor(clock, b.tryAcquire('job', { ttlMs: 1000 })))
+})
+
+test('waitMs: LEASE_TIMEOUT, and the place in the queue is given up', async () => {
+  const { clock, group, client } = setup()
+  const [a, b, c] = [client(), client(), client()]
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 5000 }))
+  const pb = b.acquire('job', { ttlMs: 5000, waitMs: 300 })
+  await runFor(clock, 5)
+  const pc = c.acquire('job', { ttlMs: 5000 })
+  const err = await waitFor(clock, pb).catch((e) => e)
+  assert.ok(isLeaseError(err, 'LEASE_TIMEOUT'), String(err))
+  await runFor(clock, 50)
+  assert.is(group.table.info('job').waiters, 1, 'b cancelled')
+  await waitFor(clock, la.release())
+  await waitFor(clock, pc)
+})
+
+test('an aborted acquire fails with LEASE_ABORTED', async () => {
+  const { clock, client } = setup()
+  const [a, b] = [client(), client()]
+  await waitFor(clock, a.acquire('job', { ttlMs: 5000 }))
+  const ctl = new AbortController()
+  const pb = b.acquire('job', { ttlMs: 5000, signal: ctl.signal })
+  await runFor(clock, 100)
+  ctl.abort()
+  const err = await waitFor(clock, pb).catch((e) => e)
+  assert.ok(isLeaseError(err, 'LEASE_ABORTED'), String(err))
+})
+
+test('when the group says the lease is gone, the next keep-alive fires the signal with LEASE_LOST', async () => {
+  const { clock, group, leases } = setup()
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 }))
+  // A leader whose clock runs far ahead expires it early (the table accepts: by that clock it is due).
+  group.leaderClockOffsetMs = 10_000
+  group.apply({ op: 'expire', items: [{ name: 'job', clientId: leases.clientId, requestId: lease.requestId }] })
+  assert.equal(group.table.info('job').holders, [])
+  await runFor(clock, 400)
+  assert.ok(lease.signal.aborted)
+  assert.match((lease.signal.reason as Error).message, /keep-alive/)
+})
+
+test('after a leader change a lease gets a fresh full TTL: the new leader waits a whole TTL after its tick', async () => {
+  const { clock, group, leases } = setup()
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 }))
+  await runFor(clock, 500)
+  group.elect(-50_000) // the new leader's clock is far behind
+  group.unreachable = true // and the holder cannot reach it
+  const electedAt = clock.now()
+  let expiredAt: number | null = null
+  while (expiredAt === null) {
+    await runFor(clock, 5)
+    if (group.table.info('job').holders.length === 0) expiredAt = clock.now()
+  }
+  const tick = group.applied.findIndex((c) => c.op === 'tick')
+  assert.ok(tick >= 0, 'the new leader wrote a tick')
+  assert.ok(expiredAt - electedAt >= 1000, `expired ${expiredAt - electedAt} ms after the leader change`)
+  assert.ok(lease.signal.aborted)
+})
+
+/** A clock that can jump (a stalled process: time passes, no timer runs) and run at a rate. */
+class StallingClock implements Clock {
+  offsetMs = 0
+  constructor(private readonly base: ManualClock) {}
+  now(): number {
+    return this.base.now() + this.offsetMs
+  }
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    return this.base.setTimer(delayMs, fn)
+  }
+  clearTimer(handle: TimerHandle): void {
+    this.base.clearTimer(handle)
+  }
+}
+
+function twoNodes() {
+  const clock = new ManualClock(1_000_000)
+  const clientClock = new StallingClock(clock)
+  const net = new MemoryNetwork()
+  const server = new ActorSystem({ name: 'server', clock, transport: net.transport() })
+  const node = new ActorSystem({ name: 'client', clock: clientClock, transport: net.transport() })
+  const group = new FakeGroup(server, clock)
+  return { clock, clientClock, server, node, group }
+}
+
+test('an event-loop stall longer than the margin counts as loss; a shorter one does not', async () => {
+  const { clock, clientClock, server, node, group } = twoNodes()
+  await server.start()
+  await node.start()
+  const leases = new Leases(node, group.client)
+  const lease = await waitFor(clock, leases.acquire('job', { ttlMs: 2000 }))
+  assert.is(lease.marginMs, 2000 * 0.05 + 20)
+  clientClock.offsetMs += 100 // under the 120 ms margin
+  await runFor(clock, 200)
+  assert.ok(lease.held, 'a 100 ms stall is within the margin')
+  clientClock.offsetMs += 150
+  await runFor(clock, 100)
+  assert.not.ok(lease.held)
+  assert.match((lease.signal.reason as Error).message, /stalled/)
+  await settle()
+})
+
+test('withLease passes token and signal, and releases after, also when fn throws', async () => {
+  const { clock, group, leases } = setup()
+  const seen = await waitFor(clock, leases.withLease('job', async (token, signal) => ({ token, aborted: signal.aborted }), { ttlMs: 1000 }))
+  assert.equal(seen, { token: 1, aborted: false })
+  assert.equal(group.table.info('job').holders, [])
+  const err = await waitFor(clock, leases.withLease('job', () => Promise.reject(new Error('boom')), { ttlMs: 1000 })).catch((e) => e)
+  assert.is((err as Error).message, 'boom')
+  await runFor(clock, 10)
+  assert.equal(group.table.info('job').holders, [])
+})
+
+test('watch yields the holders now and on every change', async () => {
+  const { clock, client } = setup()
+  const [a, b, w] = [client(), client(), client()]
+  const ctl = new AbortController()
+  const seen: string[] = []
+  const watching = (async () => {
+    for await (const info of w.watch('job', { signal: ctl.signal, pollMs: 50 })) seen.push(info.holders.map((h) => h.clientId).join(',') || '-')
+  })()
+  await runFor(clock, 100)
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 1000 }))
+  await runFor(clock, 100)
+  const pb = b.acquire('job', { ttlMs: 1000 })
+  await runFor(clock, 100)
+  await waitFor(clock, la.release())
+  await waitFor(clock, pb)
+  await runFor(clock, 100)
+  ctl.abort()
+  await waitFor(clock, watching)
+  assert.equal(seen, ['-', a.clientId, b.clientId])
+})
+
+test('elections: campaign, leader, observe, resign', async () => {
+  const { clock, client } = setup()
+  const [a, b, o] = [client(), client(), client()]
+  const ctl = new AbortController()
+  const seen: Array<string | null> = []
+  const observing = (async () => {
+    for await (const leader of o.observe('primary', { signal: ctl.signal, pollMs: 50 })) seen.push(leader?.value ?? null)
+  })()
+  await runFor(clock, 60)
+  const la = await waitFor(clock, a.campaign('primary', 'node-a', { ttlMs: 1000 }))
+  const pb = b.campaign('primary', 'node-b', { ttlMs: 1000 })
+  await runFor(clock, 100)
+  assert.equal(await waitFor(clock, o.leader('primary')), { value: 'node-a', token: la.token, clientId: a.clientId })
+  await waitFor(clock, a.resign(la))
+  const lb = await waitFor(clock, pb)
+  assert.is(lb.value, 'node-b')
+  await runFor(clock, 100)
+  ctl.abort()
+  await waitFor(clock, observing)
+  assert.equal(seen, [null, 'node-a', 'node-b'])
+})
+
+test('close releases held leases and fails pending acquires with CLOSED', async () => {
+  const { clock, group, client } = setup()
+  const [a, b] = [client(), client()]
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 1000 }))
+  const pb = b.acquire('job', { ttlMs: 1000 })
+  pb.catch(() => {}) // it rejects while we wait for close
+  await runFor(clock, 20)
+  await waitFor(clock, b.close())
+  const err = await waitFor(clock, pb).catch((e) => e)
+  assert.ok(isLeaseError(err, 'CLOSED'), String(err))
+  await waitFor(clock, a.close())
+  assert.ok(la.signal.aborted)
+  await runFor(clock, 50)
+  assert.equal(group.table.info('job').holders, [])
+  assert.is(group.table.info('job').waiters, 0)
+})
+
+test('bad arguments are typed errors', async () => {
+  const { leases } = setup()
+  for (const [name, o] of [['', {}], ['x', { ttlMs: 0 }], ['x', { mode: 'both' }], ['x', { waitMs: -1 }]] as const) {
+    const err = await leases.acquire(name, o as never).catch((e) => e)
+    assert.ok(err instanceof LeaseError && err.code === 'INVALID_ARGUMENT', `${name} ${JSON.stringify(o)}: ${String(err)}`)
+  }
+})
+
+test.run()
