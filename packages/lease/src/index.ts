@@ -17,3 +17,5 @@ export type {
   LeaseMode, LeaseCommand, LeaseResult, LeaseQuery, LeaseQueryResult, NameInfo, HolderInfo, EntryStatus, GoneReason,
   AcquireCommand, KeepAliveCommand, ReleaseCommand, ExpireCommand, TickCommand, RequestRef,
 } from './commands.js'
+export { openLeaseGroup, replicaOf } from './lease-group.js'
+export type { LeaseGroupOptions, LeaseRaftGroup, OpenedLeaseGroup } from './lease-group.js'
