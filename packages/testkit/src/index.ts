@@ -13,3 +13,8 @@ export type { SimDiskOptions } from './sim-disk.js'
 export { checkLeaseSafety, checkLeaseRelease } from './checkers/lease-safety.js'
 export type { FenceEvent, LeaseCheckOptions, LeaseCrash, LeaseHistory, LeaseHolderMode, LeaseLogEvent, LeaseRule, LeaseViolation } from './checkers/lease-safety.js'
 export * from './sim/index.js'
+export { checkSagaAtomicity } from './checkers/saga-atomicity.js'
+export type {
+  ConservedQuantity, ObservedEffect, ObservedOutcome, ObservedRecord, ObservedSaga, ObservedStep, ObservedStepKind, ObservedTransaction,
+  SagaAtomicityInput, SagaViolation,
+} from './checkers/saga-atomicity.js'
