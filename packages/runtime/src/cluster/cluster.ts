@@ -17,6 +17,7 @@ import type { Member, MemberStatus } from './member.js'
 import { BadGossip } from './membership-wire.js'
 import type { DaemonMessage } from './messages.js'
 import { DAEMON_PATH, HEARTBEAT_PATH } from './messages.js'
+import { PhiAccrualDetector } from './phi-accrual.js'
 import type { MembershipView } from './view.js'
 
 export interface ClusterOptions {
@@ -99,24 +100,23 @@ export class Cluster implements MembershipView {
     const transport = options.transport
     this.addPeer = transport?.addPeer ? (node, address) => transport.addPeer?.(node, address) : () => {}
     this.lag = options.loopLag === false ? null : new LoopLag(system.clock, { intervalMs: heartbeatIntervalMs / 2, stallThresholdMs: heartbeatIntervalMs, ...options.loopLag })
-    this.registry = new DetectorRegistry(
-      {
-        threshold: options.phiThreshold ?? 8,
-        acceptableHeartbeatPauseMs: options.acceptableHeartbeatPauseMs ?? 3000,
-        minStdDeviationMs: options.minStdDeviationMs ?? Math.min(100, heartbeatIntervalMs / 4),
-        firstHeartbeatEstimateMs: heartbeatIntervalMs,
-      },
-      this.lag,
-    )
+    const detectorOptions = {
+      threshold: options.phiThreshold ?? 8,
+      acceptableHeartbeatPauseMs: options.acceptableHeartbeatPauseMs ?? 3000,
+      minStdDeviationMs: options.minStdDeviationMs ?? Math.min(100, heartbeatIntervalMs / 4),
+      firstHeartbeatEstimateMs: heartbeatIntervalMs,
+    }
+    new PhiAccrualDetector(detectorOptions) // validates the options now rather than at the first heartbeat
+    this.registry = new DetectorRegistry(detectorOptions, this.lag)
     this.core = new ClusterCore({
       self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation },
       seeds: (options.seeds ?? []).map((s) => (typeof s === 'string' ? { node: s, address: s } : s)),
       monitoredBy: Math.floor(positive(options.monitoredBy ?? 5, 'monitoredBy')),
-      stableAfterMs: options.stableAfterMs ?? 10_000,
-      seedTimeoutMs: options.seedTimeoutMs ?? 3000,
-      joinRetryMs: options.joinRetryMs ?? this.gossipIntervalMs,
-      tombstoneMaxAgeMs: options.tombstoneMaxAgeMs ?? 24 * 3600_000,
-      maxMembers: options.maxMembers ?? 1000,
+      stableAfterMs: nonNegative(options.stableAfterMs ?? 10_000, 'stableAfterMs'),
+      seedTimeoutMs: nonNegative(options.seedTimeoutMs ?? 3000, 'seedTimeoutMs'),
+      joinRetryMs: positive(options.joinRetryMs ?? this.gossipIntervalMs, 'joinRetryMs'),
+      tombstoneMaxAgeMs: positive(options.tombstoneMaxAgeMs ?? 24 * 3600_000, 'tombstoneMaxAgeMs'),
+      maxMembers: Math.floor(positive(options.maxMembers ?? 1000, 'maxMembers')),
       downing: options.downing === 'manual' ? manualDowning : typeof options.downing === 'function' ? options.downing : keepMajority,
       random: system.random,
     })
@@ -251,7 +251,7 @@ export class Cluster implements MembershipView {
         heartbeatIntervalMs,
         counters: this.counters,
         targets: () => self.targets,
-        send: (node, type, payload) => this.tellQuietly(this.system.remoteRef(node, HEARTBEAT_PATH), type, payload),
+        send: (node, type, payload) => this.tellQuietly(() => this.system.remoteRef(node, HEARTBEAT_PATH), type, payload),
         answered: (node) => this.registry.heartbeat(node, this.system.clock.now()),
       }),
       { name: HEARTBEAT_PATH.split('/')[2] },
@@ -278,7 +278,7 @@ export class Cluster implements MembershipView {
     for (const { to, msg } of sends) {
       if (msg.type === 'status') this.counters.gossipStatusSent++
       else if (msg.type !== 'join') this.counters.gossipStateSent++
-      this.tellQuietly(this.daemonRef(to), msg.type, msg.payload)
+      this.tellQuietly(() => this.daemonRef(to), msg.type, msg.payload)
     }
     const errors = this.publish()
     if (this.core.phase === 'terminal') this.shutDown()
@@ -360,13 +360,18 @@ export class Cluster implements MembershipView {
     return ref
   }
 
-  private tellQuietly(ref: ActorRef, type: string, payload: unknown): void {
+  private tellQuietly(ref: () => ActorRef, type: string, payload: unknown): void {
     try {
-      ref.tell(type, payload)
+      ref().tell(type, payload)
     } catch {
-      // Too large, unencodable or backpressure: gossip and heartbeats are repeated, so a lost one is harmless.
+      // No transport, too large, backpressure: gossip and heartbeats are repeated, so a lost one is harmless.
     }
   }
+}
+
+function nonNegative(v: number, what: string): number {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new TroupeError('INVALID_ARGUMENT', `${what} must be a number >= 0, got ${v}`)
+  return v
 }
 
 function positive(v: number, what: string): number {
