@@ -271,16 +271,21 @@ export class Cluster implements MembershipView {
     this.apply(sends)
   }
 
-  /** After every core step: teach the transport new addresses, retarget heartbeats, send, publish. */
+  /**
+   * After every core step: teach the transport new addresses, retarget
+   * heartbeats, publish (events, nodeDown), then send. Sending last matters:
+   * nodeDown drops what is queued for that node, and a removed or replaced
+   * node must still get its final gossip or welcome.
+   */
   private apply(sends: Send[]): void {
     for (const m of this.core.state.members()) if (m.node !== this.self) this.learnPeer(m.node, m.address)
     this.retarget()
+    const errors = this.publish()
     for (const { to, msg } of sends) {
       if (msg.type === 'status') this.counters.gossipStatusSent++
       else if (msg.type !== 'join') this.counters.gossipStateSent++
       this.tellQuietly(() => this.daemonRef(to), msg.type, msg.payload)
     }
-    const errors = this.publish()
     if (this.core.phase === 'terminal') this.shutDown()
     // A throwing listener must not cost the other events; the daemon resumes after it.
     if (errors.length > 0) throw errors[0]
