@@ -18,7 +18,7 @@ test('the same (clientId, seq) proposed twice applies once; both get the first r
   const leader = await c.waitForLeader(g)
   const host = raftHost(c.system(leader))
   const req = (seq: number, ackedBelow: number, n: number) => ({
-    group: 'g', timeoutMs: 2000, forwarded: false, clientId: 'client-1', seq, ackedBelow, command: { op: 'add', key: 'x', n },
+    group: 'g', timeoutMs: 2000, forwarded: false, clientId: 'client-1', seq, ackedBelow, established: seq > 1, command: { op: 'add', key: 'x', n },
   })
   const first = await c.settle(host.ask('propose', req(1, 1, 10)))
   const again = await c.settle(host.ask('propose', req(1, 1, 10)))
@@ -91,6 +91,8 @@ test('sessions expire by log time: a client silent longer than sessionTtlMs gets
   const err = await c.settle(idle.propose({ op: 'add', key: 'x', n: 1 })).catch((e) => e)
   assert.is(err.code, 'SESSION_EXPIRED')
   assert.is(await c.settle(busy.read({ op: 'get', key: 'x' })), 1)
+  // The handle opened a new session: it can write again.
+  assert.is(await c.settle(idle.propose({ op: 'add', key: 'x', n: 1 })), 2)
   await c.stopAll()
 })
 

@@ -9,6 +9,8 @@ export class ClientSession {
   private nextSeq = 1
   private low = 1
   private readonly inFlight = new Set<number>()
+  /** A command of this session got its result: the group knows the session (until it expires). */
+  established = false
 
   constructor(
     readonly clientId: string,

@@ -4,7 +4,7 @@ import { Encoder } from 'cbor-x'
  * Entry data written by the group layer. A normal entry holds one client
  * command with its session and the leader's clock:
  *
- *   [1, clientId, seq, ackedBelow, timeMs, command]   (CBOR)
+ *   [1, clientId, seq, ackedBelow, timeMs, command, established]   (CBOR)
  *
  * Empty data is the core's no-op (a new leader's first entry). Everything
  * else is a format this version does not know: replicas skip it alike.
@@ -17,6 +17,8 @@ export interface CommandEntry {
   /** The leader's clock when it appended the entry (ms). */
   timeMs: number
   command: unknown
+  /** The client got a result from its session before: if the group does not know the session, it expired. */
+  established: boolean
 }
 
 const COMMAND = 1
@@ -25,7 +27,7 @@ const SNAPSHOT_VERSION = 1
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false })
 
 export function encodeCommand(c: CommandEntry): Uint8Array {
-  return cbor.encode([COMMAND, c.clientId, c.seq, c.ackedBelow, c.timeMs, c.command])
+  return cbor.encode([COMMAND, c.clientId, c.seq, c.ackedBelow, c.timeMs, c.command, c.established])
 }
 
 /** The command in an entry's data, or null for data this version does not understand. */
@@ -36,10 +38,11 @@ export function decodeCommand(data: Uint8Array): CommandEntry | null {
   } catch {
     return null
   }
-  if (!Array.isArray(w) || w.length !== 6 || w[0] !== COMMAND) return null
-  const [, clientId, seq, ackedBelow, timeMs, command] = w
+  if (!Array.isArray(w) || w.length !== 7 || w[0] !== COMMAND) return null
+  const [, clientId, seq, ackedBelow, timeMs, command, established] = w
   if (typeof clientId !== 'string' || !isCount(seq) || !isCount(ackedBelow) || typeof timeMs !== 'number' || !Number.isFinite(timeMs)) return null
-  return { clientId, seq, ackedBelow, timeMs, command }
+  if (typeof established !== 'boolean') return null
+  return { clientId, seq, ackedBelow, timeMs, command, established }
 }
 
 /** Encodes any CBOR-encodable value (snapshots, checks that a command can travel). */

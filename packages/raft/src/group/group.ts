@@ -72,14 +72,16 @@ export async function group<S extends AnyStateMachine>(
   const host = raftHost(system, options.host)
   const reply = await host.ask('open', { spec }, { timeoutMs: 60_000 })
   if (!reply.ok) throw new RaftGroupError(reply.code, reply.message)
-  const clientId = `${system.name}.${Math.floor(system.random() * 2 ** 48).toString(36)}`
+  const maxInflight = positive(options.maxInflight ?? 1024, 'maxInflight')
+  const newSession = () => new ClientSession(`${system.name}.${Math.floor(system.random() * 2 ** 48).toString(36)}`, maxInflight)
   const tickMs = options.host?.tickMs ?? 50
-  return new RaftGroup(spec.id, system, host, new ClientSession(clientId, positive(options.maxInflight ?? 1024, 'maxInflight')), {
+  const retry = {
     requestTimeoutMs: positive(options.requestTimeoutMs ?? 5000, 'requestTimeoutMs'),
     attemptTimeoutMs: positive(options.attemptTimeoutMs ?? 1000, 'attemptTimeoutMs'),
     minBackoffMs: tickMs,
     maxBackoffMs: tickMs * 10,
-  })
+  }
+  return new RaftGroup(spec.id, system, host, newSession(), retry, newSession)
 }
 
 function groupSpec(self: string, o: GroupOptions<AnyStateMachine>): GroupSpec {

@@ -20,6 +20,8 @@ export interface ProposeRequest extends RequestBase {
   clientId: string
   seq: number
   ackedBelow: number
+  /** The client got a result from this session before. */
+  established: boolean
   command: unknown
 }
 
@@ -128,7 +130,7 @@ export function requestProblem(kind: 'propose' | 'read' | 'confChange' | 'transf
   if (typeof r.forwarded !== 'boolean') return 'bad forwarded'
   switch (kind) {
     case 'propose':
-      if (!isStr(r.clientId) || !isNat(r.seq) || !isNat(r.ackedBelow)) return 'bad session'
+      if (!isStr(r.clientId) || !isNat(r.seq) || !isNat(r.ackedBelow) || typeof r.established !== 'boolean') return 'bad session'
       return null
     case 'read':
       return null

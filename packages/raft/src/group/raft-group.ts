@@ -35,8 +35,9 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
     readonly id: string,
     private readonly system: ActorSystem,
     private readonly host: ActorRef<HostProtocol>,
-    private readonly session: ClientSession,
+    private session: ClientSession,
     private readonly retry: RetryPolicy,
+    private readonly newSession: () => ClientSession,
   ) {}
 
   /** This handle's client id in the group's session table. */
@@ -57,12 +58,19 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
     } catch (err) {
       throw new RaftGroupError('INVALID_ARGUMENT', `command cannot be encoded as CBOR: ${String(err)}`)
     }
-    const seq = this.session.begin()
+    const session = this.session
+    const seq = session.begin()
     try {
-      const clientId = this.session.clientId
-      return (await this.call('propose', options, (base) => ({ ...base, clientId, seq, ackedBelow: this.session.ackedBelow, command }))) as Result
+      const clientId = session.clientId
+      const result = await this.call('propose', options, (base) => ({ ...base, clientId, seq, ackedBelow: session.ackedBelow, established: session.established, command }))
+      session.established = true
+      return result as Result
+    } catch (err) {
+      // The group forgot this client: later commands go under a new session.
+      if (err instanceof RaftGroupError && err.code === 'SESSION_EXPIRED' && this.session === session) this.session = this.newSession()
+      throw err
     } finally {
-      this.session.end(seq)
+      session.end(seq)
     }
   }
 

@@ -193,7 +193,7 @@ class RaftHost {
       if (this.waiting >= this.o.maxPendingRequests) return reply.resolve(this.overloaded())
       let data: Uint8Array
       try {
-        data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.now()), command: p.command })
+        data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.now()), command: p.command, established: p.established })
       } catch (err) {
         return reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
       }

@@ -61,8 +61,8 @@ export class ReplicatedMachine {
       s = undefined
     }
     if (s === undefined) {
-      // A client that already had answers had a session: it expired, and this may be a retry of an applied command.
-      if (cmd.ackedBelow > 1) return { ok: false, code: 'SESSION_EXPIRED', message: `session of client ${cmd.clientId} expired` }
+      // A client that got results before had a session: it expired, and this may be a retry of an applied command.
+      if (cmd.established) return { ok: false, code: 'SESSION_EXPIRED', message: `session of client ${cmd.clientId} expired` }
       s = { ackedBelow: 1, lastActiveMs: this.logTimeMs, results: new Map() }
       this.sessions.set(cmd.clientId, s)
     }
