@@ -42,7 +42,7 @@ export class TestCluster {
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 1_000_003) / 1_000_003
     const system = new ActorSystem({ name, clock, random, transport, askTimeoutMs: 60_000 })
     await system.start()
-    const cluster = Cluster.start(system, { ...this.defaults, seeds: ['a'], ...options })
+    const cluster = Cluster.start(system, { seeds: ['a'], ...this.defaults, ...options })
     const log: string[] = []
     record(cluster, log)
     const node = { name, system, cluster, log, clock, transport }

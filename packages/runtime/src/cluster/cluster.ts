@@ -326,6 +326,8 @@ export class Cluster implements MembershipView {
       }
     }
     emitDiff(this.self, prev, next, emit, (node) => this.system.nodeDown(node))
+    // Forget cached refs of members that are gone, so churn does not grow these maps.
+    for (const node of prev.members.keys()) if (!next.members.has(node)) this.refs.delete(node)
     if (terminal && !this.ended) {
       this.ended = true
       if (this.core.terminalReason === 'down') emit('selfDown')
