@@ -234,7 +234,6 @@ export class Cluster implements MembershipView {
   // ---- driving the core ------------------------------------------------
 
   private spawnDaemons(heartbeatIntervalMs: number): void {
-    const self = this
     this.daemon = this.system.spawnSystemActor(
       daemonActor({
         gossipIntervalMs: this.gossipIntervalMs,
@@ -250,7 +249,7 @@ export class Cluster implements MembershipView {
         incarnation: this.incarnation,
         heartbeatIntervalMs,
         counters: this.counters,
-        targets: () => self.targets,
+        targets: () => this.targets,
         send: (node, type, payload) => this.tellQuietly(() => this.system.remoteRef(node, HEARTBEAT_PATH), type, payload),
         answered: (node) => this.registry.heartbeat(node, this.system.clock.now()),
       }),
