@@ -24,8 +24,8 @@ export function parseInboxAddress(address: string): { node: string; path: string
   return { node: address.slice(0, at), path: address.slice(at + 1) }
 }
 
-/** The inbox actor of one `Leases` client: forwards hints to the client object that spawned it. */
-export function inboxDef(onGrant: (hint: GrantHint) => void) {
+/** The inbox actor of one `Leases` client: forwards hints to the client object that spawned it, and closes it when the system stops. */
+export function inboxDef(onGrant: (hint: GrantHint) => void, onStop: () => void) {
   return defineActor({
     name: 'lease-inbox',
     initial: () => null,
@@ -35,6 +35,7 @@ export function inboxDef(onGrant: (hint: GrantHint) => void) {
         onGrant(hint)
       },
     },
+    onStop,
     supervision: { onFailure: 'resume' },
     mailbox: { capacity: 10_000, overflow: 'drop' },
   })

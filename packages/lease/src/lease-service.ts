@@ -1,4 +1,5 @@
-import type { ActorSystem, TimerHandle } from '@troupe/runtime'
+import { defineActor, InvariantError } from '@troupe/runtime'
+import type { ActorRef, ActorSystem } from '@troupe/runtime'
 import type { ExpireCommand, LeaseResult } from './commands.js'
 import type { LeaseReplica } from './group.js'
 import { parseInboxAddress } from './inbox.js'
@@ -14,6 +15,8 @@ export interface LeaseServiceOptions {
   /** Timeout of the service's own proposals, in ms (default 2000). */
   proposeTimeoutMs?: number
 }
+
+let serviceCount = 0
 
 export interface LeaseServiceStats {
   rounds: number
@@ -40,8 +43,8 @@ export class LeaseService {
   private replica: LeaseReplica | null = null
   /** The term whose start the table has recorded through our tick, while we lead it. */
   private leaderTerm: number | null = null
-  private leading = false
-  private timer: TimerHandle | null = null
+  private leadingNow = false
+  private actor: ActorRef | null = null
   private stopped = false
   private readonly listener: LeaseTableListener
 
@@ -55,7 +58,7 @@ export class LeaseService {
     if (!(this.reapIntervalMs > 0)) throw new RangeError(`reapIntervalMs must be > 0, got ${this.reapIntervalMs}`)
     this.listener = {
       granted: (name, entry) => {
-        if (this.leading && entry.inbox !== null) this.hint(entry.inbox, { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token })
+        if (this.leadingNow && entry.inbox !== null) this.hint(entry.inbox, { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token })
       },
       changed: () => {},
     }
@@ -69,32 +72,48 @@ export class LeaseService {
     return table
   }
 
+  /** Whether this node's replica led the group at the last reap round. */
+  get leading(): boolean {
+    return this.leadingNow
+  }
+
   /** The table this node's replica applies to (null before the group opened). */
   get table(): LeaseTable | null {
     return this.currentTable
   }
 
-  /** Starts judging expiry through this node's replica. */
+  /**
+   * Starts judging expiry through this node's replica. The rounds run in a
+   * system actor, so they stop when the actor system terminates.
+   */
   attach(replica: LeaseReplica): void {
+    if (this.replica !== null) throw new InvariantError('LeaseService.attach called twice')
     this.replica = replica
-    this.schedule()
-  }
-
-  stop(): void {
-    this.stopped = true
-    if (this.timer !== null) this.system.clock.clearTimer(this.timer)
-    this.timer = null
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.timer !== null) return
-    this.timer = this.system.clock.setTimer(this.reapIntervalMs, () => {
-      this.timer = null
-      this.round().then(
-        () => this.schedule(),
-        () => this.schedule(),
-      )
+    const interval = this.reapIntervalMs
+    const def = defineActor({
+      name: 'lease-service',
+      initial: () => null,
+      onStart: (_s, ctx) => ctx.timers.startSingle('reap', interval, 'reap', undefined),
+      onStop: () => {
+        this.stopped = true
+      },
+      handlers: {
+        reap: async (_s, _p: void, ctx) => {
+          // One round at a time: the next is timed from the end of this one.
+          await this.round().catch(() => undefined)
+          ctx.timers.startSingle('reap', interval, 'reap', undefined)
+        },
+      },
+      supervision: { onFailure: 'resume' },
     })
+    this.actor = this.system.spawnSystemActor(def, { name: `lease-service-${++serviceCount}` })
+  }
+
+  /** Stops judging expiry on this node (the group goes on). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.actor !== null) await this.system.stop(this.actor).catch(() => undefined)
+    this.actor = null
   }
 
   private async round(): Promise<void> {
@@ -103,7 +122,7 @@ export class LeaseService {
     if (replica === null || table === null || this.stopped) return
     this.stats.rounds++
     const role = await replica.role()
-    this.leading = role.leader
+    this.leadingNow = role.leader
     if (!role.leader) {
       this.leaderTerm = null
       return

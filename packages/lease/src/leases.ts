@@ -94,7 +94,13 @@ export class Leases {
     this.stalls = new StallDetector(this.clock, (ms) => {
       for (const lease of [...this.heldLeases]) lease.stalled(ms)
     })
-    this.inbox = system.spawn(inboxDef((hint) => this.onHint(hint)), { name: `lease-inbox-${suffix}` })
+    this.inbox = system.spawn(
+      inboxDef(
+        (hint) => this.onHint(hint),
+        () => void this.close(),
+      ),
+      { name: `lease-inbox-${suffix}` },
+    )
     this.inboxAddr = inboxAddress(system.name, this.inbox.path)
     this.owner = this.makeOwner()
     this.elections = new Election(this)

@@ -1,0 +1,9 @@
+// `pnpm sim --scenario lease-lock` runs the lease lock workload over many seeds.
+import type { Scenario } from '../../testkit/src/sim/scenario.js'
+import { runLeaseSim } from './lease-sim.js'
+
+export const scenario: Scenario = {
+  name: 'lease-lock',
+  description: "Jepsen's etcd lock workload on a 3-member lease group: fenced counter increments under partitions, leader kills, holder pauses past the TTL, clock drift, lossy/duplicating/reordering links",
+  run: (seed) => runLeaseSim(seed),
+}
