@@ -117,4 +117,21 @@ test('views that disagree never make two activations; they converge once the vie
   await cluster.terminate()
 })
 
+test('a node whose own view drops it stops its entities and forwards what it still gets to the new owners', async () => {
+  const tracker = new ActivationTracker()
+  const Recorder = recorderKind(tracker)
+  const cluster = await TestCluster.start(THREE, [Recorder])
+  await Promise.all(ids.map((id) => cluster.node('c').sharding.entity(Recorder, id).ask('add', 1)))
+  const onC = ids.filter((id) => tracker.where(id)[0] === 'c')
+  cluster.setViews(['a', 'b'], ['a', 'b', 'c'])
+  await until(() => tracker.activeOn('c') === 0, 'c stops its entities')
+  const two = Allocation.compute(['a', 'b'], 1024)
+  const sharding = cluster.node('a').sharding
+  const where = await Promise.all(onC.map((id) => cluster.node('c').sharding.entity(Recorder, id).ask('where')))
+  onC.forEach((id, i) => assert.is(where[i], two.ownerOf(sharding.shardOf(id)), id))
+  assert.is(cluster.node('c').sharding.stats().entities, 0)
+  assert.equal(tracker.doubles, [])
+  await cluster.terminate()
+})
+
 test.run()
