@@ -37,18 +37,24 @@ export interface ReleaseCommand extends RequestRef {
   name: string
 }
 
-/** Proposed by the leader only; valid only if the entry is due by the clock of the leader that appended it. */
+/** An entry the leader judged expired: its TTL passed, by the leader's clock, since it saw `renewedIndex`. */
+export interface ExpireItem extends RequestRef {
+  name: string
+  renewedIndex: number
+}
+
+/**
+ * Proposed by the leader of `term` only. It applies only if it lands in the
+ * log in that same term (so it is that leader's judgment), and only to
+ * entries not renewed since the leader judged them.
+ */
 export interface ExpireCommand {
   op: 'expire'
-  items: Array<RequestRef & { name: string }>
+  term: number
+  items: ExpireItem[]
 }
 
-/** Proposed by a new leader so that the table learns when its term started (by that leader's clock). */
-export interface TickCommand {
-  op: 'tick'
-}
-
-export type LeaseCommand = AcquireCommand | KeepAliveCommand | ReleaseCommand | ExpireCommand | TickCommand
+export type LeaseCommand = AcquireCommand | KeepAliveCommand | ReleaseCommand | ExpireCommand
 
 /** Why an entry left the table. */
 export type GoneReason = 'released' | 'expired' | 'busy'
@@ -70,10 +76,10 @@ export type EntryStatus =
 export type AcquireResult = EntryStatus
 export type KeepAliveResult = EntryStatus
 export type ReleaseResult = { status: 'released' | 'cancelled' | 'unknown' } | { status: 'invalid'; reason: string }
-export type ExpireResult = { status: 'done'; expired: number; notDue: number; unknown: number } | { status: 'invalid'; reason: string }
-export type TickResult = { status: 'tick'; term: number; termStartMs: number }
+/** `stale`: entries renewed since the judgment, or the command landed in another term. */
+export type ExpireResult = { status: 'done'; expired: number; stale: number; unknown: number } | { status: 'invalid'; reason: string }
 
-export type LeaseResult = EntryStatus | ReleaseResult | ExpireResult | TickResult
+export type LeaseResult = EntryStatus | ReleaseResult | ExpireResult
 
 /** A holder as reads report it. */
 export interface HolderInfo {

@@ -8,14 +8,15 @@ export { ELECTION_PREFIX } from './election.js'
 export type { ElectionLeader } from './election.js'
 export { LeaseError, LeaseErrorCode, FencedError, isLeaseError } from './lease-error.js'
 export { LeaseTable, DEFAULT_TABLE_OPTIONS } from './lease-table.js'
-export type { LeaseApplyMeta, LeaseTableOptions, LeaseTableListener, DueEntry } from './lease-table.js'
+export type { LeaseApplyMeta, LeaseTableOptions, LeaseTableListener, EntryView } from './lease-table.js'
+export { ExpiryJudge } from './expiry-judge.js'
 export { LeaseService } from './lease-service.js'
 export type { LeaseServiceOptions, LeaseServiceStats } from './lease-service.js'
 export type { LeaseGroup, LeaseReplica, ReplicaRole, GroupRequestOptions } from './group.js'
 export type { GrantHint, InboxProtocol } from './inbox.js'
 export type {
   LeaseMode, LeaseCommand, LeaseResult, LeaseQuery, LeaseQueryResult, NameInfo, HolderInfo, EntryStatus, GoneReason,
-  AcquireCommand, KeepAliveCommand, ReleaseCommand, ExpireCommand, TickCommand, RequestRef,
+  AcquireCommand, KeepAliveCommand, ReleaseCommand, ExpireCommand, ExpireItem, RequestRef,
 } from './commands.js'
 export { openLeaseGroup, replicaOf } from './lease-group.js'
 export type { LeaseGroupOptions, LeaseRaftGroup, OpenedLeaseGroup } from './lease-group.js'

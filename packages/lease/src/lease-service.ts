@@ -4,6 +4,7 @@ import type { ExpireCommand, LeaseResult } from './commands.js'
 import type { LeaseReplica } from './group.js'
 import { parseInboxAddress } from './inbox.js'
 import type { GrantHint, InboxProtocol } from './inbox.js'
+import { ExpiryJudge } from './expiry-judge.js'
 import { DEFAULT_TABLE_OPTIONS, LeaseTable } from './lease-table.js'
 import type { LeaseTableListener, LeaseTableOptions } from './lease-table.js'
 
@@ -20,7 +21,6 @@ let serviceCount = 0
 
 export interface LeaseServiceStats {
   rounds: number
-  ticksProposed: number
   expiresProposed: number
   entriesExpired: number
   hintsSent: number
@@ -28,21 +28,19 @@ export interface LeaseServiceStats {
 
 /**
  * The lease table's host on one member node of the group. It hands the
- * group a table (`stateMachine`), and while this node's replica leads it
- * judges expiry by this node's clock: it first writes a `tick` so the table
- * knows when the term began, then proposes `expire` for entries whose TTL
- * has passed (the table checks again when the command applies). It also
+ * group a table (`stateMachine`); while this node's replica leads, it judges
+ * expiry by this node's clock (`ExpiryJudge`) and proposes `expire` for the
+ * entries whose TTL passed since it first saw their last renewal; and it
  * sends `granted` hints to waiters that a release or expiry promoted.
  */
 export class LeaseService {
-  readonly stats: LeaseServiceStats = { rounds: 0, ticksProposed: 0, expiresProposed: 0, entriesExpired: 0, hintsSent: 0 }
+  readonly stats: LeaseServiceStats = { rounds: 0, expiresProposed: 0, entriesExpired: 0, hintsSent: 0 }
   private readonly reapIntervalMs: number
   private readonly proposeTimeoutMs: number
   private readonly tableOptions: LeaseTableOptions
   private currentTable: LeaseTable | null = null
   private replica: LeaseReplica | null = null
-  /** The term whose start the table has recorded through our tick, while we lead it. */
-  private leaderTerm: number | null = null
+  private readonly judge = new ExpiryJudge()
   private leadingNow = false
   private actor: ActorRef | null = null
   private stopped = false
@@ -124,20 +122,13 @@ export class LeaseService {
     const role = await replica.role()
     this.leadingNow = role.leader
     if (!role.leader) {
-      this.leaderTerm = null
-      return
-    }
-    if (this.leaderTerm !== role.term || table.term !== role.term) {
-      this.leaderTerm = null
-      this.stats.ticksProposed++
-      const result = (await replica.propose({ op: 'tick' }, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
-      if (result.status === 'tick' && result.term === role.term) this.leaderTerm = result.term
+      this.judge.reset()
       return
     }
     const max = this.tableOptions.maxExpireItems ?? DEFAULT_TABLE_OPTIONS.maxExpireItems
-    const due = table.dueEntries(this.system.clock.now(), max)
-    if (due.length === 0) return
-    const command: ExpireCommand = { op: 'expire', items: due.map(({ name, clientId, requestId }) => ({ name, clientId, requestId })) }
+    const items = this.judge.judge(role.term, this.system.clock.now(), table.entries(), max)
+    if (items.length === 0) return
+    const command: ExpireCommand = { op: 'expire', term: role.term, items }
     this.stats.expiresProposed++
     const result = (await replica.propose(command, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
     if (result.status === 'done') this.stats.entriesExpired += result.expired

@@ -1,7 +1,7 @@
 import { InvariantError } from '@troupe/runtime'
 import type {
   AcquireCommand, EntryStatus, ExpireCommand, ExpireResult, GoneReason, KeepAliveCommand, LeaseCommand, LeaseQuery,
-  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RequestRef, TickResult,
+  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RequestRef,
 } from './commands.js'
 import { ClientRecords } from './internal/client-records.js'
 import type { ClientRecord } from './internal/client-records.js'
@@ -15,7 +15,7 @@ export interface LeaseApplyMeta {
   /** Log index: strictly increasing, the same on every replica. */
   index: number
   term: number
-  /** Clock of the leader that appended the command (ms). */
+  /** Log time (ms, a leader's clock): used only to forget idle clients, never for expiry. */
   timeMs: number
 }
 
@@ -37,10 +37,11 @@ export interface LeaseTableListener {
   changed(name: string, revision: number): void
 }
 
-/** An entry the leader may expire: its TTL has passed by the leader's clock. */
-export interface DueEntry extends RequestRef {
+/** An entry as the expiry judge sees it. */
+export interface EntryView extends RequestRef {
   name: string
-  dueAtMs: number
+  ttlMs: number
+  renewedIndex: number
 }
 
 export const DEFAULT_TABLE_OPTIONS: Required<LeaseTableOptions> = {
@@ -60,19 +61,17 @@ const SNAPSHOT_VERSION = 1
 
 /**
  * The lease table: a deterministic state machine replicated by a Raft group.
- * It never reads a clock. Time enters only as `meta.timeMs`, the clock of
- * the leader that appended the command, so expiry is judged by exactly one
- * clock per term: an `expire` applies only if the entry is due by the clock
- * of the leader that wrote it, counting from the later of the entry's last
- * grant or renewal *in that leader's term* and the start of that term. A new
- * leader therefore gives every lease a fresh full TTL.
+ * It never reads a clock and keeps no time: an entry records the log index
+ * of its last grant or renewal, and expires only by an `expire` command
+ * that the leader of a term proposes from its own clock's judgment. That
+ * command applies only if it lands in the log in the same term and the
+ * entry was not renewed since the judgment, so a new leader (which has to
+ * judge afresh, from when it took over) never inherits an old one.
  */
 export class LeaseTable {
   private readonly options: Required<LeaseTableOptions>
   private readonly names = new Map<string, NameState>()
   private readonly clients: ClientRecords
-  private termValue = 0
-  private termStart = 0
   private listener: LeaseTableListener | null = null
 
   constructor(options: LeaseTableOptions = {}) {
@@ -80,22 +79,11 @@ export class LeaseTable {
     this.clients = new ClientRecords(this.options)
   }
 
-  /** Term of the last applied command. */
-  get term(): number {
-    return this.termValue
-  }
-
-  /** Clock of this term's leader when the first command of the term applied. */
-  get termStartMs(): number {
-    return this.termStart
-  }
-
   setListener(listener: LeaseTableListener | null): void {
     this.listener = listener
   }
 
   apply(command: LeaseCommand, meta: LeaseApplyMeta): LeaseResult {
-    this.observeTerm(meta)
     const problem = commandProblem(command, this.options)
     if (problem !== null) return { status: 'invalid', reason: problem }
     let result: LeaseResult
@@ -104,7 +92,6 @@ export class LeaseTable {
       case 'keepAlive': result = this.keepAlive(command, meta); break
       case 'release': result = this.release(command, meta); break
       case 'expire': result = this.expire(command, meta); break
-      case 'tick': result = { status: 'tick', term: this.termValue, termStartMs: this.termStart } satisfies TickResult; break
     }
     this.clients.collect(meta.timeMs)
     return result
@@ -124,43 +111,11 @@ export class LeaseTable {
     return { name, holders, waiters: ns.waiters.size, revision: ns.revision, lastToken: ns.lastToken }
   }
 
-  /** When `entry` may be expired, in the clock of the current term's leader. */
-  dueAtMs(entry: Readonly<Entry>): number {
-    const from = entry.renewedTerm === this.termValue ? Math.max(entry.renewedAtMs, this.termStart) : this.termStart
-    return from + entry.ttlMs
-  }
-
-  /** Entries due by `nowMs` of the current term's leader clock, oldest due first, at most `max`. */
-  dueEntries(nowMs: number, max: number): DueEntry[] {
-    const due: DueEntry[] = []
+  /** Every entry, holders and waiters (for the expiry judge; do not keep the views). */
+  *entries(): IterableIterator<EntryView> {
     for (const [name, ns] of this.names) {
-      for (const map of [ns.holders, ns.waiters]) {
-        for (const e of map.values()) {
-          const dueAtMs = this.dueAtMs(e)
-          if (dueAtMs <= nowMs) due.push({ name, clientId: e.clientId, requestId: e.requestId, dueAtMs })
-        }
-      }
-    }
-    due.sort((a, b) => a.dueAtMs - b.dueAtMs)
-    return due.slice(0, max)
-  }
-
-  /** The earliest due time of any entry (Infinity when empty), in the current term's leader clock. */
-  nextDueAtMs(): number {
-    let next = Infinity
-    for (const ns of this.names.values()) {
-      for (const e of ns.holders.values()) next = Math.min(next, this.dueAtMs(e))
-      for (const e of ns.waiters.values()) next = Math.min(next, this.dueAtMs(e))
-    }
-    return next
-  }
-
-  private observeTerm(meta: LeaseApplyMeta): void {
-    if (meta.term > this.termValue) {
-      this.termValue = meta.term
-      this.termStart = meta.timeMs
-    } else if (meta.term < this.termValue) {
-      throw new InvariantError(`lease table: applied term ${meta.term} after term ${this.termValue}`)
+      for (const e of ns.holders.values()) yield { name, clientId: e.clientId, requestId: e.requestId, ttlMs: e.ttlMs, renewedIndex: e.renewedIndex }
+      for (const e of ns.waiters.values()) yield { name, clientId: e.clientId, requestId: e.requestId, ttlMs: e.ttlMs, renewedIndex: e.renewedIndex }
     }
   }
 
@@ -184,10 +139,10 @@ export class LeaseTable {
     }
     const entry: Entry = {
       clientId: cmd.clientId, requestId: cmd.requestId, mode: cmd.mode, ttlMs: cmd.ttlMs, inbox: cmd.inbox, value: cmd.value,
-      token: 0, renewedAtMs: meta.timeMs, renewedTerm: meta.term,
+      token: 0, renewedIndex: meta.index,
     }
     if (state.grantableNow(cmd.mode)) {
-      state.grant(entry, meta.index, meta.timeMs, meta.term)
+      state.grant(entry, meta.index)
       client.live++
       this.listener?.changed(cmd.name, state.revision)
       return { status: 'granted', token: entry.token }
@@ -218,8 +173,7 @@ export class LeaseTable {
   }
 
   private renew(ns: NameState, key: string, entry: Entry, meta: LeaseApplyMeta): EntryStatus {
-    entry.renewedAtMs = meta.timeMs
-    entry.renewedTerm = meta.term
+    entry.renewedIndex = meta.index
     return entry.token > 0 ? { status: 'granted', token: entry.token } : { status: 'queued', position: ns.position(key) }
   }
 
@@ -231,19 +185,21 @@ export class LeaseTable {
 
   private expire(cmd: ExpireCommand, meta: LeaseApplyMeta): ExpireResult {
     let expired = 0
-    let notDue = 0
+    let stale = 0
     let unknown = 0
     for (const item of cmd.items) {
       const ns = this.names.get(item.name)
-      const entry = ns?.holders.get(entryKey(item.clientId, item.requestId)) ?? ns?.waiters.get(entryKey(item.clientId, item.requestId))
+      const key = entryKey(item.clientId, item.requestId)
+      const entry = ns?.holders.get(key) ?? ns?.waiters.get(key)
       if (!entry) unknown++
-      else if (this.dueAtMs(entry) > meta.timeMs) notDue++
+      // Another term's judgment, or renewed since: the judge's clock said nothing about the renewal.
+      else if (cmd.term !== meta.term || entry.renewedIndex !== item.renewedIndex) stale++
       else {
         this.remove(item, 'expired', meta)
         expired++
       }
     }
-    return { status: 'done', expired, notDue, unknown }
+    return { status: 'done', expired, stale, unknown }
   }
 
   /** Takes an entry out (holder or waiter), records why, and grants the next waiters. */
@@ -258,7 +214,7 @@ export class LeaseTable {
     const client = this.clients.get(ref.clientId)
     if (client) this.forget(client, ref.requestId, reason)
     if (wasHolder) ns.revision = meta.index
-    const granted = ns.promote(meta.index, meta.timeMs, meta.term)
+    const granted = ns.promote(meta.index)
     if (wasHolder || granted.length > 0) this.listener?.changed(ref.name, ns.revision)
     for (const g of granted) this.listener?.granted(ref.name, g)
     if (ns.idle) this.names.delete(ref.name)
@@ -276,16 +232,14 @@ export class LeaseTable {
   snapshot(): unknown {
     const names = [...this.names].map(([name, ns]) => [name, ns.lastToken, ns.revision, [...ns.holders.values()], [...ns.waiters.values()]])
     const clients = [...this.clients.byId].map(([id, c]) => [id, c.settledBelow, c.live, c.lastSeenMs, [...c.outcomes]])
-    return { v: SNAPSHOT_VERSION, term: this.termValue, termStartMs: this.termStart, names, clients }
+    return { v: SNAPSHOT_VERSION, names, clients }
   }
 
   restore(snapshot: unknown): void {
-    const s = snapshot as { v: number; term: number; termStartMs: number; names: any[]; clients: any[] }
+    const s = snapshot as { v: number; names: any[]; clients: any[] }
     if (s?.v !== SNAPSHOT_VERSION) throw new InvariantError(`lease table: unknown snapshot version ${String(s?.v)}`)
     this.names.clear()
     this.clients.byId.clear()
-    this.termValue = s.term
-    this.termStart = s.termStartMs
     for (const [name, lastToken, revision, holders, waiters] of s.names) {
       const ns = new NameState()
       ns.lastToken = lastToken

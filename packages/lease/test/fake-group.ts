@@ -2,7 +2,7 @@
 // apply in order, each with the next log index, the current term and the
 // leader's clock, after a delay on the injected clock. Faults: lost replies
 // (the command applied, the client times out), an unreachable group, and
-// leader changes (a new term, optionally with a different leader clock).
+// leader changes (a new term: the service's expiry judge starts afresh).
 import type { ActorSystem, ManualClock } from '@troupe/runtime'
 import type { LeaseCommand, LeaseQuery } from '../src/commands.js'
 import type { GroupRequestOptions, LeaseGroup, LeaseReplica, ReplicaRole } from '../src/group.js'
@@ -31,8 +31,6 @@ export class FakeGroup implements LeaseReplica {
   loseReplies = 0
   /** Requests neither apply nor get answers: they time out. */
   unreachable = false
-  /** Added to the clock for the times the leader writes into entries (a different leader's clock). */
-  leaderClockOffsetMs = 0
   readonly applied: LeaseCommand[] = []
 
   /** The group as a client reaches it: subject to `latencyMs`, `loseReplies` and `unreachable`. */
@@ -41,7 +39,7 @@ export class FakeGroup implements LeaseReplica {
     read: (query, options) => this.request(options, () => this.table.query(query)),
   }
 
-  /** `clock` is global time: the leader's clock (plus `leaderClockOffsetMs`) and the delays run on it. */
+  /** `clock` is global time: the log time and the delays run on it. */
   constructor(
     system: ActorSystem,
     private readonly clock: ManualClock,
@@ -52,10 +50,9 @@ export class FakeGroup implements LeaseReplica {
     this.service.attach(this)
   }
 
-  /** A new leader takes over: a new term, its own clock. */
-  elect(clockOffsetMs = this.leaderClockOffsetMs): void {
+  /** A new leader takes over: a new term. */
+  elect(): void {
     this.term++
-    this.leaderClockOffsetMs = clockOffsetMs
   }
 
   role(): ReplicaRole {
@@ -73,7 +70,7 @@ export class FakeGroup implements LeaseReplica {
   /** Applies at once, as the leader would when the entry commits. */
   apply(command: LeaseCommand): unknown {
     this.applied.push(command)
-    return this.table.apply(command, { index: ++this.index, term: this.term, timeMs: this.clock.now() + this.leaderClockOffsetMs })
+    return this.table.apply(command, { index: ++this.index, term: this.term, timeMs: this.clock.now() })
   }
 
   private request(options: GroupRequestOptions = {}, run: () => unknown): Promise<unknown> {

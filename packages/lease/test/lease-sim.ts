@@ -116,7 +116,11 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
   }
 
   return traced(world, async () => {
-    for (const name of members) world.addNode(name, memberBoot(members, applied), { disk: { tornWrites: true, latencyMs: { min: 0.05, max: 1 } } })
+    // Members' clocks disagree by seconds (constant offsets): expiry must not depend on it.
+    const skews = [0, 4000, -3000, 1500, -700]
+    members.forEach((name, i) => {
+      world.addNode(name, memberBoot(members, applied), { clockSkewMs: skews[i % skews.length]!, disk: { tornWrites: true, latencyMs: { min: 0.05, max: 1 } } })
+    })
     world.addNode('db', async (env) => {
       const system = new ActorSystem({ ...env.system })
       await system.start()
@@ -180,7 +184,7 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
           }
           const app = world.node<MemberApp>(m).app
           const st = await world.waitFor(app.group.status(), 1000).catch((e) => String(e))
-          console.log(m, JSON.stringify(st), JSON.stringify(app.service.table?.info('job')), JSON.stringify(app.service.stats), app.service.table?.term, app.service.table?.termStartMs)
+          console.log(m, JSON.stringify(st), JSON.stringify(app.service.table?.info('job')), JSON.stringify(app.service.stats))
         }
         console.log(world.recentTrace().filter((l) => /note|crash|restart|up#|boot/.test(l)).join('\n'))
         console.log(nemeses.map((n) => n.log.join('\n')).join('\n--\n'))

@@ -77,7 +77,6 @@ export class AppliedLeases {
 function namesOf(command: LeaseCommand): string[] {
   try {
     if (command.op === 'expire') return [...new Set(command.items.map((i) => i.name))]
-    if (command.op === 'tick') return []
     return typeof command.name === 'string' ? [command.name] : []
   } catch {
     return []

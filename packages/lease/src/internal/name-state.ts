@@ -10,9 +10,8 @@ export interface Entry {
   value: string | null
   /** 0 while waiting; once held, the log index of the command that granted it. */
   token: number
-  /** Leader clock (ms) when the entry was created, granted or last renewed, and that leader's term. */
-  renewedAtMs: number
-  renewedTerm: number
+  /** Log index of the command that created, granted or last renewed the entry: an expiry judged before it is void. */
+  renewedIndex: number
 }
 
 export function entryKey(clientId: string, requestId: number): string {
@@ -50,10 +49,9 @@ export class NameState {
   }
 
   /** Makes `entry` a holder at log index `index`. */
-  grant(entry: Entry, index: number, timeMs: number, term: number): void {
+  grant(entry: Entry, index: number): void {
     entry.token = index
-    entry.renewedAtMs = timeMs
-    entry.renewedTerm = term
+    entry.renewedIndex = index
     this.holders.set(entryKey(entry.clientId, entry.requestId), entry)
     this.lastToken = index
     this.revision = index
@@ -63,12 +61,12 @@ export class NameState {
    * Grants waiters from the head while they are compatible, and stops at the
    * first that is not: only those that can hold are woken, never the herd.
    */
-  promote(index: number, timeMs: number, term: number): Entry[] {
+  promote(index: number): Entry[] {
     const granted: Entry[] = []
     for (const [key, head] of this.waiters) {
       if (!this.compatible(head.mode)) break
       this.waiters.delete(key)
-      this.grant(head, index, timeMs, term)
+      this.grant(head, index)
       granted.push(head)
     }
     return granted

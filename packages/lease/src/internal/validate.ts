@@ -13,8 +13,6 @@ const isId = (x: unknown): x is number => typeof x === 'number' && Number.isSafe
 export function commandProblem(cmd: unknown, limits: InputLimits): string | null {
   if (!isObject(cmd)) return 'command is not an object'
   switch (cmd.op) {
-    case 'tick':
-      return null
     case 'acquire': {
       const p = refProblem(cmd, limits)
       if (p) return p
@@ -34,10 +32,12 @@ export function commandProblem(cmd: unknown, limits: InputLimits): string | null
     case 'release':
       return refProblem(cmd, limits)
     case 'expire': {
+      if (!isId(cmd.term)) return 'term must be a non-negative safe integer'
       if (!Array.isArray(cmd.items) || cmd.items.length > limits.maxExpireItems) return `items must be an array of at most ${limits.maxExpireItems}`
       for (const item of cmd.items) {
         const p = refProblem(item, limits)
         if (p) return p
+        if (!isId((item as { renewedIndex?: unknown }).renewedIndex)) return 'renewedIndex must be a non-negative safe integer'
       }
       return null
     }
