@@ -93,6 +93,8 @@ class RaftHost {
 
   open(spec: GroupSpec): void {
     const reply = this.ctx.deferReply<HostReply>()
+    const problem = specProblem(spec)
+    if (problem !== null) return reply.resolve(errorReply('INVALID_ARGUMENT', `bad group spec: ${problem}`))
     if (this.groups.has(spec.id) || this.opening.has(spec.id)) {
       return reply.resolve(errorReply('INVALID_ARGUMENT', `group ${spec.id} is already open on ${this.self}`))
     }
@@ -110,6 +112,8 @@ class RaftHost {
   }
 
   opened(p: { spec: GroupSpec; state: PersistedState | null; error: string | null; reply: Reply }): void {
+    // Sent by this host to itself only; anything else (a peer's tell) is dropped.
+    if (typeof p?.reply !== 'function' || !this.opening.has(p.spec?.id)) return
     const { spec } = p
     this.opening.delete(spec.id)
     if (p.state === null) return p.reply(errorReply('GROUP_STOPPED', `cannot load group ${spec.id}: ${p.error}`))
@@ -500,7 +504,8 @@ class RaftHost {
   }
 
   synced(id: number, error: string | null): void {
-    const batch = this.syncing.get(id) ?? []
+    const batch = this.syncing.get(id)
+    if (batch === undefined) return
     this.syncing.delete(id)
     for (const g of batch) {
       if (g.stopped) continue
@@ -534,6 +539,14 @@ class RaftHost {
     if (ref === undefined) this.peers.set(node, (ref = this.ctx.system.remoteRef<HostProtocol>(node, RAFT_HOST_PATH)))
     return ref
   }
+}
+
+function specProblem(spec: GroupSpec): string | null {
+  if (typeof spec !== 'object' || spec === null || typeof spec.id !== 'string' || spec.id.length === 0) return 'bad id'
+  if (!Array.isArray(spec.members) || !Array.isArray(spec.learners)) return 'bad members'
+  const replica = spec.stateMachine !== null || spec.storage !== null
+  if (replica && (typeof spec.stateMachine !== 'function' || typeof spec.storage?.sync !== 'function')) return 'a replica needs a state machine and a storage'
+  return null
 }
 
 function satisfied(config: ClusterConfig, cc: ConfChange): boolean {
