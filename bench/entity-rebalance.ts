@@ -5,9 +5,9 @@
 // handoff). In-process nodes over MemoryNetwork: this measures the handoff
 // protocol and activation work, not sockets.
 import { ActorSystem, MemoryNetwork, defineActor } from '@troupe/runtime'
-// Until @troupe/runtime exports sharding (see packages/runtime/src/sharding/index.ts).
+// Until @troupe/runtime exports sharding and the membership view.
 import { Allocation, Sharding } from '../packages/runtime/src/sharding/index.js'
-import type { MembershipView } from '../packages/runtime/src/sharding/index.js'
+import { FixedMembershipView as View } from '../packages/runtime/src/cluster/view.js'
 import { median, nowMs } from './lib.js'
 import type { Figure } from './lib.js'
 
@@ -25,24 +25,6 @@ const Counter = defineActor({
     },
   },
 })
-
-class View implements MembershipView {
-  private readonly listeners: Array<() => void> = []
-  constructor(
-    readonly self: string,
-    private members: string[],
-  ) {}
-  upMembers(): readonly string[] {
-    return this.members
-  }
-  on(_e: 'changed', fn: () => void): void {
-    this.listeners.push(fn)
-  }
-  set(members: string[]): void {
-    this.members = members
-    for (const fn of this.listeners) fn()
-  }
-}
 
 interface Node {
   system: ActorSystem

@@ -1,37 +1,11 @@
 import { ActorSystem, MemoryNetwork, defineActor } from '@troupe/runtime'
 import type { ActorDef, Clock } from '@troupe/runtime'
 import { Sharding, entityId } from '../src/sharding/index.js'
-import type { MembershipView, ShardingOptions } from '../src/sharding/index.js'
+import type { ShardingOptions } from '../src/sharding/index.js'
+import { FixedMembershipView as FakeView } from '../src/cluster/view.js'
 
 /** A membership view the test moves by hand. */
-export class FakeView implements MembershipView {
-  private members: string[]
-  private readonly listeners = new Set<() => void>()
-
-  constructor(
-    readonly self: string,
-    members: string[],
-  ) {
-    this.members = [...members].sort()
-  }
-
-  upMembers(): readonly string[] {
-    return this.members
-  }
-
-  on(_event: 'changed', listener: () => void): void {
-    this.listeners.add(listener)
-  }
-
-  off(_event: 'changed', listener: () => void): void {
-    this.listeners.delete(listener)
-  }
-
-  set(members: string[]): void {
-    this.members = [...members].sort()
-    for (const l of this.listeners) l()
-  }
-}
+export { FakeView }
 
 /**
  * Where entities are alive, from their own onStart/onStop: the ground truth

@@ -134,4 +134,33 @@ test('a node whose own view drops it stops its entities and forwards what it sti
   await cluster.terminate()
 })
 
+test('graceful leave (the leaving node sees it first): its entities hand off with nothing lost or reordered and never two activations', async () => {
+  const tracker = new ActivationTracker()
+  const Recorder = recorderKind(tracker)
+  const cluster = await TestCluster.start(THREE, [Recorder])
+  await Promise.all(ids.map((id) => cluster.node('a').sharding.entity(Recorder, id).ask('add', 1)))
+  const target = ids.find((id) => tracker.where(id)[0] === 'c')!
+  const two = Allocation.compute(['a', 'b'], 1024)
+  const heir = two.ownerOf(cluster.node('a').sharding.shardOf(target))
+  let sent = 0
+  for (let seq = 1; seq <= 90; seq++) {
+    for (const from of THREE) cluster.node(from).sharding.entity(Recorder, target).tell('record', { from, seq }), sent++
+    // c leaves: its own view drops it first, then the others' views follow.
+    if (seq === 22) cluster.node('c').view.set(['a', 'b'])
+    if (seq === 42) cluster.node(heir === 'a' ? 'b' : 'a').view.set(['a', 'b'])
+    if (seq === 62) cluster.node(heir).view.set(['a', 'b'])
+    if (seq % 5 === 0) await settle(1)
+  }
+  await until(() => tracker.handled.length === sent, `${sent} handled (got ${tracker.handled.length})`)
+  for (const from of THREE) {
+    assert.equal(tracker.handled.filter((h) => h.from === from).map((h) => h.seq), Array.from({ length: 90 }, (_, i) => i + 1), `order from ${from}`)
+  }
+  const nodes = tracker.handled.map((h) => h.node)
+  const switchAt = nodes.indexOf(heir)
+  assert.ok(switchAt > 0 && nodes.slice(0, switchAt).every((n) => n === 'c') && nodes.slice(switchAt).every((n) => n === heir), `handled on ${[...new Set(nodes)]}`)
+  assert.equal(tracker.doubles, [])
+  assert.is(tracker.activeOn('c'), 0)
+  await cluster.terminate()
+})
+
 test.run()

@@ -63,6 +63,13 @@ export class ShardRegion {
   private table: Allocation | null = null
   private viewKey: string | null = null
   private readonly peers = new Map<string, PeerStatus>()
+  /**
+   * Nodes that left this node's view, until when they still count: they keep
+   * getting statuses and releases, and the shards a departed node reported
+   * handing off (it left its own view: a leave or a downing) stay blocked
+   * until it releases them or this time passes (it may have crashed).
+   */
+  private readonly departed = new Map<string, number>()
   private readonly shards = new Map<number, LocalShard>()
   private readonly byRef = new Map<ActorRef<any>, EntityEntry>()
   /** Active entities, least recently used first (the passivation scan stops at the first busy one). */
@@ -278,6 +285,9 @@ export class ShardRegion {
     const members = normalizeMembers(this.view.upMembers())
     const key = keyOf(members)
     if (key === this.viewKey) return
+    const untilMs = this.now() + 2 * this.config.handoffTimeoutMs
+    for (const node of this.members) if (!members.includes(node) && node !== this.self) this.departed.set(node, untilMs)
+    for (const node of members) this.departed.delete(node)
     this.viewKey = key
     this.members = members
     this.table = this.allocations.get(members)
@@ -294,7 +304,7 @@ export class ShardRegion {
         shard.phase = 'active'
       }
     }
-    for (const node of this.peers.keys()) if (!members.includes(node)) this.peers.delete(node)
+    for (const node of this.peers.keys()) if (!members.includes(node) && !this.departed.has(node)) this.peers.delete(node)
     // The status goes out before anything routed under the new view: it is also the marker
     // after which no message of this node follows an old route.
     this.broadcastStatus()
@@ -325,7 +335,15 @@ export class ShardRegion {
 
   private broadcastStatus(): void {
     const handingOff = this.handingOffList()
-    for (const node of this.members) if (node !== this.self) this.sendStatus(node, !this.peers.has(node), handingOff)
+    for (const node of this.targets()) this.sendStatus(node, !this.peers.has(node), handingOff)
+  }
+
+  /** Who hears of this node's status and releases: the members and the recently departed. */
+  private targets(): Set<string> {
+    const out = new Set(this.members)
+    for (const node of this.departed.keys()) out.add(node)
+    out.delete(this.self)
+    return out
   }
 
   private sendStatus(node: string, reply: boolean, handingOff: number[]): void {
@@ -347,12 +365,20 @@ export class ShardRegion {
     }
   }
 
-  /** Owner under this node's view, and no peer's last status claims the shard. */
+  /**
+   * Owner under this node's view, and no peer's last status claims the shard:
+   * no member owns it under its own view or hands it off, and no recently
+   * departed node still hands it off.
+   */
   private canActivate(s: number): boolean {
     for (const node of this.members) {
       if (node === this.self) continue
       const peer = this.peers.get(node)
       if (peer === undefined || peer.table?.ownerOf(s) === node || peer.handingOff.has(s)) return false
+    }
+    const now = this.now()
+    for (const [node, untilMs] of this.departed) {
+      if (untilMs > now && this.peers.get(node)?.handingOff.has(s)) return false
     }
     return true
   }
@@ -449,6 +475,11 @@ export class ShardRegion {
 
   private onTick(): void {
     const now = this.now()
+    for (const [node, untilMs] of this.departed) {
+      if (untilMs > now) continue
+      this.departed.delete(node)
+      this.peers.delete(node)
+    }
     if (this.config.passivateAfterMs > 0) {
       for (const entry of this.lru.values()) {
         if (now - entry.lastActiveMs < this.config.passivateAfterMs) break
@@ -478,6 +509,7 @@ export class ShardRegion {
       if (shard.phase !== 'waiting' && shard.phase !== 'draining') continue
       for (const [node, peer] of this.peers) {
         const owner = peer.table?.ownerOf(shard.id)
+        if (!this.members.includes(node) && !this.departed.has(node)) continue
         const blocks = shard.phase === 'waiting' ? owner === node || peer.handingOff.has(shard.id) : owner === this.self
         if (blocks) poke.add(node)
       }
@@ -492,9 +524,7 @@ export class ShardRegion {
     if (this.releasedPending.length > 0) {
       const released: ReleasedMsg = { node: this.self, shards: this.releasedPending }
       this.releasedPending = []
-      const targets = new Set([...this.members, ...this.peers.keys()])
-      targets.delete(this.self)
-      for (const node of targets) this.send(node, 'released', released)
+      for (const node of this.targets()) this.send(node, 'released', released)
     }
     if (this.redispatchPending.length > 0) {
       const pending = this.redispatchPending
