@@ -6,6 +6,8 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   'local-tell': async () => (await import('./local-tell.js')).run(),
   'local-ask': async () => (await import('./local-ask.js')).run(),
   'actor-memory': async () => (await import('./actor-memory.js')).run(),
+  'remote-tell': async () => (await import('./remote-tell.js')).run(),
+  'remote-ask': async () => (await import('./remote-ask.js')).run(),
 }
 
 const args = process.argv.slice(2)

@@ -32,6 +32,8 @@ export interface SystemOptions {
   turnBudget?: number
   /** How the dispatcher yields to I/O (default setImmediate). */
   yieldTurn?: (fn: () => void) => void
+  /** How ready work is scheduled right after the current turn (default queueMicrotask); for the simulator. */
+  scheduleDrain?: (fn: () => void) => void
   /** Connects this node to others; call `start()` before use. */
   transport?: Transport
   remoting?: RemotingOptions
@@ -86,12 +88,15 @@ export class ActorSystem {
       throughput: options.throughput ?? 64,
       turnBudget: options.turnBudget ?? 20_000,
       yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
+      scheduleDrain: options.scheduleDrain ?? queueMicrotask,
     })
     this.deadlines = new DeadlineWheel(this.clock)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
     this.systemGuardian = new ActorCell(this.host, null, 'system', Guardian, { supervision: { onFailure: 'resume' } })
-    this.remoting = options.transport ? new Remoting(this.remotingHost(), options.transport, options.remoting) : null
+    this.remoting = options.transport
+      ? new Remoting(this.remotingHost(), options.transport, { scheduleFlush: options.scheduleDrain, ...options.remoting })
+      : null
   }
 
   /** Starts the transport (when one is configured). */
@@ -104,6 +109,11 @@ export class ActorSystem {
     if (node === this.name) return (this.lookup(path) ?? this.missingRef(path)) as ActorRef<P>
     if (!this.remoting) throw new TroupeError('INVALID_ARGUMENT', `system ${this.name} has no transport; cannot reach node ${node}`)
     return this.remoting.refFor(node, path) as ActorRef<P>
+  }
+
+  /** Gives the transport the address of `node` (cluster membership learns them through gossip). */
+  addPeer(node: string, address: string): void {
+    this.remoting?.addPeer(node, address)
   }
 
   /** Tells remoting that `node` is down: its asks fail and watchers of its actors get Terminated. */
@@ -201,6 +211,16 @@ export class ActorSystem {
   /** True when no actor has a message waiting (used by the simulator). */
   get idle(): boolean {
     return this.dispatcher.idle
+  }
+
+  /**
+   * Stops everything at once, as a crash would: no stop hooks, no Terminated
+   * signals, no further sends or handler runs. For simulations of crashes.
+   */
+  halt(): void {
+    this.dispatcher.halt()
+    this.remoting?.halt()
+    this.terminating ??= Promise.resolve()
   }
 
   /** Stops every actor, children before parents. */

@@ -132,4 +132,18 @@ test('oversized and unencodable messages are typed errors at the sender', async 
   await b.terminate()
 })
 
+test('halt stops a node like a crash: nothing runs, nothing is sent, no stop hooks', async () => {
+  const { a, b } = await twoNodes()
+  let stopped = 0
+  const Hooked = defineActor({ initial: () => ({ n: 0 }), onStop: () => void stopped++, handlers: { inc: (s) => ++s.n } })
+  const local = b.spawn(Hooked, { name: 'h' })
+  assert.is(await local.ask('inc'), 1)
+  b.halt()
+  local.tell('inc')
+  await rejectsWith(a.remoteRef('b', '/user/h').ask('inc', undefined, { timeoutMs: 30 }), 'ASK_TIMEOUT')
+  assert.is(stopped, 0)
+  assert.throws(() => b.spawn(Hooked), (e: any) => e.code === 'SYSTEM_STOPPED')
+  await a.terminate()
+})
+
 test.run()

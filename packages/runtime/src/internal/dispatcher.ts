@@ -8,6 +8,8 @@ export interface DispatcherOptions {
   turnBudget: number
   /** Runs `fn` soon, after pending I/O: setImmediate for real, the simulator's queue in tests. */
   yieldTurn: (fn: () => void) => void
+  /** Runs `fn` right after the current work (queueMicrotask by default); the simulator may reorder. */
+  scheduleDrain: (fn: () => void) => void
 }
 
 /**
@@ -18,16 +20,26 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private readonly ready = new RingQueue<ActorCell>(64)
   private pending = false
+  private halted = false
   private readonly drain = () => this.run()
 
   constructor(private readonly options: DispatcherOptions) {}
 
   schedule(cell: ActorCell): void {
+    if (this.halted) return
     cell.scheduled = true
     this.ready.push(cell)
     if (!this.pending) {
       this.pending = true
-      queueMicrotask(this.drain)
+      this.options.scheduleDrain(this.drain)
+    }
+  }
+
+  /** Runs nothing more, ever (a crashed node). */
+  halt(): void {
+    this.halted = true
+    while (this.ready.shift() !== undefined) {
+      /* drop */
     }
   }
 
@@ -37,6 +49,7 @@ export class Dispatcher {
   }
 
   private run(): void {
+    if (this.halted) return
     const { throughput, turnBudget } = this.options
     let handled = 0
     while (handled < turnBudget) {

@@ -35,6 +35,8 @@ export interface RemotingOptions {
   maxEnvelopesPerFrame?: number
   /** Bytes coalesced into one frame before it is sent (default 1 MiB). */
   maxFrameBytes?: number
+  /** How the end-of-turn flush is scheduled (default queueMicrotask). */
+  scheduleFlush?: (fn: () => void) => void
 }
 
 /**
@@ -47,6 +49,9 @@ export class Remoting {
   readonly codec: Codec
   private readonly outbox = new Map<string, { parts: Uint8Array[]; bytes: number }>()
   private flushScheduled = false
+  private halted = false
+  private readonly scheduleFlush: (fn: () => void) => void
+  private readonly flushNow = () => this.flush()
   private nextAskId = 1
   private readonly asks = new Map<number, { node: string; reply: ReplyTarget }>()
   private nextWatchId = 1
@@ -67,6 +72,13 @@ export class Remoting {
     this.maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024
     this.maxEnvelopes = options.maxEnvelopesPerFrame ?? 1024
     this.maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024
+    this.scheduleFlush = options.scheduleFlush ?? queueMicrotask
+  }
+
+  /** Sends and handles nothing more (a crashed node). */
+  halt(): void {
+    this.halted = true
+    this.outbox.clear()
   }
 
   start(): Promise<void> {
@@ -79,6 +91,10 @@ export class Remoting {
   async stop(): Promise<void> {
     this.flush()
     await this.transport.stop()
+  }
+
+  addPeer(node: string, address: string): void {
+    this.transport.addPeer?.(node, address)
   }
 
   /** A ref to `path` on `node` (uid 0: whichever incarnation lives there). */
@@ -143,6 +159,7 @@ export class Remoting {
   }
 
   private enqueue(node: string, envelope: unknown[]): void {
+    if (this.halted) return
     const bytes = this.codec.encode(envelope)
     if (bytes.length > this.maxMessageBytes) {
       throw new TroupeError('MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes to ${node} exceeds maxMessageBytes ${this.maxMessageBytes}`)
@@ -157,7 +174,7 @@ export class Remoting {
     if (box.parts.length >= this.maxEnvelopes || box.bytes >= this.maxFrameBytes) this.flushNode(node, box)
     else if (!this.flushScheduled) {
       this.flushScheduled = true
-      queueMicrotask(() => this.flush())
+      this.scheduleFlush(this.flushNow)
     }
   }
 
@@ -181,6 +198,7 @@ export class Remoting {
   // ---- incoming --------------------------------------------------------
 
   private receive(from: string, frame: Uint8Array): void {
+    if (this.halted) return
     try {
       decodeFrame(this.codec, frame, (envelope) => this.handle(from, envelope))
     } catch (err) {
