@@ -1,0 +1,208 @@
+// Lease acquire+release pairs: Troupe leases (3 member processes on loopback,
+// WriteAheadLog with fdatasync, fenced tokens) against etcd 3.4's lock (3
+// members, fsync) and Redis SET NX PX + Lua release (no persistence, not
+// safe: the speed reference), all in the same run. Workloads: 1 and 64
+// clients on their own names, and 16 clients contending for one name.
+//   node --conditions=source --import tsx bench/lease.ts [--json] [--quick]
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
+// Relative until the root package.json lists @troupe/raft and @troupe/lease.
+import { group } from '../packages/raft/src/index.js'
+import { Leases } from '../packages/lease/src/index.js'
+import type { LeaseRaftGroup } from '../packages/lease/src/index.js'
+import { median, nowMs, percentile, report } from './lib.js'
+import type { Figure } from './lib.js'
+import { LEASE_BENCH_MEMBERS, LEASE_BENCH_SECRET } from './lease-member.js'
+import { etcdLeader, etcdLockPair, haveBinary, RedisLock, startEtcd, startRedis } from './lease-peers.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const BASE_PORT = 24_700 + (process.pid % 50) * 20
+
+interface Result {
+  rate: number
+  p50: number
+  p99: number
+}
+
+interface Workload {
+  label: string
+  workers: number
+  pairs: number
+  /** Every worker on one name (contended) or each on its own. */
+  contended: boolean
+}
+
+/** `workers` loops share `pairs` acquire+release pairs; rate and latency of a pair. */
+async function closedLoop(workers: number, pairs: number, pair: (worker: number, i: number) => Promise<void>): Promise<Result> {
+  const lat: number[] = []
+  let next = 0
+  const t0 = nowMs()
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      while (next < pairs) {
+        const i = next++
+        const s = nowMs()
+        await pair(w, i)
+        lat.push(nowMs() - s)
+      }
+    }),
+  )
+  const secs = (nowMs() - t0) / 1000
+  lat.sort((a, b) => a - b)
+  return { rate: pairs / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) }
+}
+
+/** One warm-up, three measured trials; the trial with the median rate. */
+async function trials(w: Workload, pair: (worker: number, i: number) => Promise<void>, n = 3): Promise<Result> {
+  await closedLoop(w.workers, Math.max(w.workers, Math.floor(w.pairs / 4)), pair)
+  const runs: Result[] = []
+  for (let i = 0; i < n; i++) runs.push(await closedLoop(w.workers, w.pairs, pair))
+  const m = median(runs.map((r) => r.rate))
+  return runs.find((r) => r.rate === m) ?? runs[0]!
+}
+
+// ---- Troupe ----
+
+interface TroupeCluster {
+  leases: (count: number) => Leases[]
+  stop(): Promise<void>
+}
+
+async function startTroupe(): Promise<TroupeCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'lease-bench-troupe-'))
+  const url = (i: number) => `ws://127.0.0.1:${BASE_PORT + i}`
+  const peers: Record<string, string> = { bench: url(0) }
+  LEASE_BENCH_MEMBERS.forEach((m, i) => (peers[m] = url(i + 1)))
+  const children: ChildProcess[] = LEASE_BENCH_MEMBERS.map((m) =>
+    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/lease-member.ts', m, join(dir, m), JSON.stringify(peers)], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  )
+  await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
+    c.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())
+    c.once('exit', (code) => reject(new Error(`lease member exited with ${code}`)))
+  })))
+  const transport = new WebSocketTransport({
+    listen: { host: '127.0.0.1', port: BASE_PORT },
+    peers: Object.fromEntries(Object.entries(peers).filter(([n]) => n !== 'bench')),
+    secret: LEASE_BENCH_SECRET,
+    maxBufferedBytes: 64 * 1024 * 1024,
+  })
+  const system = new ActorSystem({ name: 'bench', transport })
+  await system.start()
+  const handle = (await group(system, { id: 'bench-locks', members: LEASE_BENCH_MEMBERS, requestTimeoutMs: 10_000 })) as unknown as LeaseRaftGroup
+  // The first request waits for the election.
+  await new Leases(system, handle).get('warm-up')
+  const made: Leases[] = []
+  return {
+    leases: (count) => {
+      const out = Array.from({ length: count }, () => new Leases(system, handle, { requestTimeoutMs: 5000 }))
+      made.push(...out)
+      return out
+    },
+    stop: async () => {
+      await Promise.all(made.map((l) => l.close()))
+      await system.terminate()
+      for (const c of children) {
+        c.stdin!.end()
+        if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGTERM')
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+// ---- the run ----
+
+export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> {
+  const scale = options.quick ? 0.25 : 1
+  const workloads: Workload[] = [
+    { label: '1 client', workers: 1, pairs: Math.round(400 * scale), contended: false },
+    { label: '64 clients', workers: 64, pairs: Math.round(6400 * scale), contended: false },
+    { label: '16 contending', workers: 16, pairs: Math.round(800 * scale), contended: true },
+  ]
+  const results = new Map<string, Map<string, Result>>()
+  const put = (system: string, w: Workload, r: Result) => {
+    if (!results.has(system)) results.set(system, new Map())
+    results.get(system)!.set(w.label, r)
+    console.error(`  ${system.padEnd(6)} ${w.label.padEnd(14)} ${Math.round(r.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
+  }
+  const name = (w: Workload, worker: number, trial: string) => (w.contended ? `hot-${trial}` : `n-${trial}-${worker}`)
+  let trial = 0
+
+  const troupe = await startTroupe()
+  try {
+    for (const w of workloads) {
+      const clients = troupe.leases(w.workers)
+      const t = `t${++trial}`
+      put('troupe', w, await trials(w, async (worker) => {
+        const lease = await clients[worker]!.acquire(name(w, worker, t), { ttlMs: 10_000 })
+        await lease.release()
+      }))
+    }
+  } finally {
+    await troupe.stop()
+  }
+
+  if (haveBinary('etcd')) {
+    const etcd = await startEtcd(BASE_PORT + 5)
+    try {
+      const leader = await etcdLeader(etcd.endpoints)
+      for (const w of workloads) {
+        const t = `e${++trial}`
+        put('etcd', w, await trials(w, (worker) => etcdLockPair(leader, name(w, worker, t))))
+      }
+    } finally {
+      etcd.stop()
+    }
+  } else console.error('  etcd not installed (apt-get install etcd-server): no etcd figures')
+
+  if (haveBinary('redis-server')) {
+    const port = BASE_PORT + 19
+    const redis = await startRedis(port)
+    const lock = await RedisLock.open(port)
+    try {
+      for (const w of workloads) {
+        const t = `r${++trial}`
+        put('redis', w, await trials(w, (worker) => lock.pair(name(w, worker, t))))
+      }
+    } finally {
+      lock.close()
+      redis.stop()
+    }
+  } else console.error('  redis-server not installed: no Redis figures')
+
+  const figures: Figure[] = []
+  const ours = results.get('troupe')!
+  for (const w of workloads) {
+    const r = ours.get(w.label)!
+    const etcd = results.get('etcd')?.get(w.label) ?? null
+    const redis = results.get('redis')?.get(w.label) ?? null
+    const base = (b: Result | null, label: string, pick: (x: Result) => number) => (b ? { baseline: label, baselineValue: pick(b) } : { baseline: null, baselineValue: null })
+    figures.push({ bench: 'lease', metric: `pairs/s, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.rate) })
+    figures.push({ bench: 'lease', metric: `p50, ${w.label}`, value: r.p50, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p50) })
+    figures.push({ bench: 'lease', metric: `p99, ${w.label}`, value: r.p99, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p99) })
+    figures.push({ bench: 'lease', metric: `pairs/s vs Redis, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(redis, 'Redis SET NX PX + Lua release (no fsync, unsafe)', (x) => x.rate) })
+  }
+  return figures
+}
+
+if (process.argv[1]?.endsWith('lease.ts')) {
+  const args = process.argv.slice(2)
+  run({ quick: args.includes('--quick') }).then(
+    (figures) => {
+      report(figures, args.includes('--json'))
+      process.exit(0)
+    },
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+}
