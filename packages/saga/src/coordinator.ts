@@ -138,6 +138,10 @@ export class SagaCoordinator {
     if (first?.type !== 'SagaStarted' || first.saga !== def.name || !sameEncoding(first.input, copy)) {
       throw new SagaError('SAGA_ID_CONFLICT', `id ${id} belongs to ${first?.type === 'SagaStarted' ? `a '${first.saga}' saga with other input` : 'something else'}`)
     }
+    // Started by an earlier incarnation of this node (its acknowledgement was lost in a crash), and
+    // `recover` has not picked it up: drive it from here.
+    const status = describeHistory(id, history!)
+    if (status?.owner === this.node && !isFinished(history!) && !this.active.has(id)) await this.resume(id, history!, 'recovery')
     return { id, created: false }
   }
 

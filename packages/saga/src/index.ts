@@ -17,3 +17,5 @@ export type { SagaStoreOptions, SagaStoreSnapshot, AppendOutcome } from './log/s
 export { MemorySagaLog } from './log/memory-saga-log.js'
 export { FileSagaLog } from './log/file-saga-log.js'
 export type { FileSagaLogOptions } from './log/file-saga-log.js'
+export { RaftSagaLog, SagaStateMachine } from './log/raft-saga-log.js'
+export type { RaftSagaLogOptions, SagaLogCommand, SagaLogQuery } from './log/raft-saga-log.js'

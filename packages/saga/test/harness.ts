@@ -46,7 +46,21 @@ export class ManualNode {
       for (let i = 0; i < 5; i++) await macrotask()
       if (!this.clock.fireNext(target)) break
     }
+    this.clock.advance(target - this.clock.now()) // nothing is due any more: just moves time
     for (let i = 0; i < 5; i++) await macrotask()
+  }
+
+  /**
+   * Fires timers one by one (each after the ready work ran) until `done()`
+   * holds or `maxMs` of manual time passed; returns whether it held.
+   */
+  async runUntil(done: () => boolean | Promise<boolean>, maxMs = 600_000): Promise<boolean> {
+    const limit = this.clock.now() + maxMs
+    for (;;) {
+      await macrotask()
+      if (await done()) return true
+      if (!this.clock.fireNext(limit)) return false
+    }
   }
 
   async stop(): Promise<void> {
