@@ -10,12 +10,12 @@ const regressions: number[] = []
 const seeds = simSeeds(Number(process.env.RAFT_KV_SEEDS ?? 4), 1001)
 
 test('5-node key-value group under partitions, crashes, torn writes, pauses, clock skew and a lossy network is linearizable', async () => {
-  const totals = { ok: 0, info: 0, fail: 0, operations: 0, boots: 0 }
+  const totals = { ok: 0, info: 0, fail: 0, operations: 0, boots: 0, restores: 0 }
   for (const seed of [...regressions, ...seeds]) {
     const r = await withSeed(seed, () => runRaftKv(seed), { replay: 'pnpm test raft' })
     for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += r.stats[k] ?? 0
   }
-  console.log(`  ${regressions.length + seeds.length} seeds: ${totals.operations} operations (${totals.ok} ok, ${totals.info} unknown, ${totals.fail} failed reads), ${totals.boots} node boots; all linearizable`)
+  console.log(`  ${regressions.length + seeds.length} seeds: ${totals.operations} operations (${totals.ok} ok, ${totals.info} unknown, ${totals.fail} failed reads), ${totals.boots} node boots, ${totals.restores} snapshot restores; all linearizable`)
 })
 
 test('a seed replays exactly (same trace hash)', async () => {

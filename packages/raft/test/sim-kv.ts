@@ -24,6 +24,8 @@ export class AppliedHistory {
   /** Values of the commands applied anywhere. */
   readonly values = new Set<number>()
   applied = 0
+  /** State machine restores from a snapshot (at boot, or installed from the leader). */
+  restores = 0
 
   record(node: string, index: number, chain: number, value: number): void {
     this.applied++
@@ -66,6 +68,7 @@ export class SimKv implements StateMachine<SimCommand, unknown, { key: string },
   }
 
   restore(s: unknown): void {
+    this.history.restores++
     const snap = s as { data: Array<[string, number]>; chain: number }
     this.data = new Map(snap.data)
     this.chain = snap.chain
@@ -241,7 +244,7 @@ export async function runRaftKv(seed: number, options: RaftKvOptions = {}): Prom
       events: world.traceEvents,
       virtualMs: world.now,
       stats: {
-        ...stats, operations: ops.length, applied: history.applied, linearizable: check.result === 'ok' ? 1 : 0, checkSteps: check.steps,
+        ...stats, operations: ops.length, applied: history.applied, restores: history.restores, linearizable: check.result === 'ok' ? 1 : 0, checkSteps: check.steps,
         ...Object.fromEntries(Object.entries(nemesis?.counts ?? {}).map(([k, v]) => [`nemesis.${k}`, v])),
       },
     }

@@ -188,15 +188,22 @@ scenario('2C churn: nodes crash, restart and get cut off while clients write; ev
     }
   }
   const clients = [0, 1, 2].map(client)
+  // Random crashes, restarts, disconnections and reconnections, at most two nodes faulty at a time
+  // (the lab's churn, kept within what 5 nodes tolerate so that writes keep flowing).
+  const faulty = () => w.names.filter((x) => !w.connected(x))
   for (let t = 0; t < 40; t++) {
-    const x = rng.pick(w.names)
     const roll = rng.next()
-    if (roll < 0.15) w.crash(x)
-    else if (roll < 0.5) {
+    const bad = faulty()
+    if (roll < 0.5 && bad.length < 2) {
+      const x = rng.pick(w.names.filter((n) => w.connected(n)))
+      if (roll < 0.25) w.crash(x)
+      else w.disconnect(x)
+    } else if (bad.length > 0) {
+      const x = rng.pick(bad)
+      w.connect(x)
       if (w.world.node(x).state === 'down') w.world.restart(x)
-    } else if (roll < 0.65) w.disconnect(x)
-    else w.connect(x)
-    await w.world.runFor(rng.range(50, 300))
+    }
+    await w.world.runFor(rng.range(50, 400))
   }
   running = false
   for (const x of w.names) w.connect(x)

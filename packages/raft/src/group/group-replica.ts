@@ -239,7 +239,7 @@ export class GroupReplica {
     return st.role === 'follower' && st.leader === from && st.term === q.term && st.commit === q.commit && st.lastIndex === q.lastIndex
   }
 
-  /** A quiesced group keeps sleeping on its leader's heartbeats and their responses; anything else wakes it. */
+  /** Heartbeats of the current leader and their answers are not activity (a quiesced group sleeps on); anything else is. */
   wakesOn(m: RaftMessage): boolean {
     if (m.type === 'heartbeatResp') return this.role !== 'leader' || m.term !== this.term
     if (m.type === 'heartbeat') return m.from !== this.leader || m.term !== this.term

@@ -1,21 +1,20 @@
-import { defineBehavior, isTroupeError, type ActorContext, type ActorRef, type DeferredReply, type Message } from '@troupe/runtime'
+import { defineBehavior, type ActorContext, type ActorRef, type Message } from '@troupe/runtime'
 import { bootstrapState } from '../internal/bootstrap.js'
-import { applyConfChange, type ConfChange } from '../internal/conf-change.js'
-import { InvariantError, RaftError } from '../internal/errors.js'
+import { InvariantError } from '../internal/errors.js'
 import type { RaftMessage } from '../internal/message.js'
 import { RaftCore } from '../internal/raft-core.js'
-import type { ClusterConfig, LogStorage, PersistedState } from '../storage.js'
-import { encodeCommand } from './command-codec.js'
+import type { LogStorage, PersistedState } from '../storage.js'
 import { GroupProxy } from './group-proxy.js'
 import { GroupReplica, type Reply, type ReplicaPort } from './group-replica.js'
 import {
-  errorReply, okReply, requestProblem, type ConfChangeRequest, type GroupSpec, type GroupStatus, type HostReply, type HostStats,
-  type ProposeRequest, type QuiesceMessage, type RaftBatch, type ReadRequest, type RequestBase, type TransferRequest,
+  errorReply, okReply, type ConfChangeRequest, type GroupSpec, type GroupStatus, type HostReply, type HostStats,
+  type ProposeRequest, type QuiesceMessage, type RaftBatch, type ReadRequest, type TransferRequest,
 } from './host-protocol.js'
 import { resolveHostOptions, type RaftHostOptions, type ResolvedHostOptions } from './host-options.js'
 import { NodeLiveness } from './node-liveness.js'
 import { Outbox } from './outbox.js'
 import { ReplicatedMachine } from './replicated-machine.js'
+import { RequestRouter } from './request-router.js'
 
 /** Where every node runs its Raft host. */
 export const RAFT_HOST_NAME = 'raft'
@@ -62,10 +61,7 @@ class RaftHost {
   private readonly syncing = new Map<number, GroupReplica[]>()
   private syncSeq = 0
   private drainScheduled = false
-  /** Requests held by replicas, bounded by maxPendingRequests. */
-  private waiting = 0
-  private readSeq = 0
-  private readonly readPrefix: string
+  readonly router: RequestRouter
   private lastLivenessMs = -Infinity
   private readonly counters = { pingsSent: 0, groupTicks: 0, syncs: 0, droppedMessages: 0 }
   private readonly port: ReplicaPort
@@ -75,7 +71,23 @@ class RaftHost {
     private readonly o: ResolvedHostOptions,
   ) {
     this.self = ctx.system.name
-    this.readPrefix = `${this.self}:${Math.floor(ctx.system.random() * 2 ** 32).toString(36)}:`
+    const readPrefix = `${this.self}:${Math.floor(ctx.system.random() * 2 ** 32).toString(36)}:`
+    this.router = new RequestRouter(
+      {
+        self: this.self,
+        maxPendingRequests: o.maxPendingRequests,
+        now: () => this.now(),
+        find: (id) => this.groups.get(id),
+        deferReply: () => this.ctx.deferReply<HostReply>(),
+        activate: (g) => {
+          this.wake(g)
+          this.dirty.add(g)
+          this.drain()
+        },
+        peer: (node) => this.peer(node),
+      },
+      readPrefix,
+    )
     this.outbox = new Outbox(o.maxBatchMessages, o.maxBatchBytes, (node, items) => this.deliver(node, items))
     this.port = {
       self: this.self,
@@ -185,104 +197,6 @@ class RaftHost {
     if (err instanceof InvariantError) throw err
   }
 
-  // --- client requests -----------------------------------------------------------
-
-  propose(p: ProposeRequest): void {
-    const g = this.requestTarget('propose', p)
-    if (g === null) return
-    if (g instanceof GroupProxy) return this.viaProxy(g, 'propose', p)
-    const reply = this.ctx.deferReply<HostReply>()
-    let hint = g.leader
-    if (g.role === 'leader') {
-      if (this.waiting >= this.o.maxPendingRequests) return reply.resolve(this.overloaded())
-      let data: Uint8Array
-      try {
-        data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.now()), command: p.command, established: p.established })
-      } catch (err) {
-        return reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
-      }
-      try {
-        const h = g.core.propose(data)
-        this.wake(g)
-        g.addProposal(h.index, h.term, this.hold(reply), this.now() + p.timeoutMs)
-        this.dirty.add(g)
-        return this.drain()
-      } catch (err) {
-        if (!(err instanceof RaftError)) throw err
-        if (err.code !== 'NOT_LEADER') return reply.resolve(errorReply('OVERLOADED', err.message, this.self, true))
-        hint = err.leaderHint
-      }
-    }
-    this.forwardOr(g, reply, hint, 'propose', p)
-  }
-
-  read(p: ReadRequest): void {
-    const g = this.requestTarget('read', p)
-    if (g === null) return
-    if (g instanceof GroupProxy) return this.viaProxy(g, 'read', p)
-    const reply = this.ctx.deferReply<HostReply>()
-    if (this.waiting >= this.o.maxPendingRequests) return reply.resolve(this.overloaded())
-    const ctx = this.readPrefix + (++this.readSeq).toString(36)
-    try {
-      // On a follower the core asks the leader for its commit index and serves the read here once applied.
-      g.core.readIndex(ctx)
-    } catch (err) {
-      if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
-      return reply.resolve(errorReply('OVERLOADED', err.message, g.leader, true))
-    }
-    this.wake(g)
-    g.addRead(ctx, p.query, this.hold(reply), this.now() + p.timeoutMs)
-    this.dirty.add(g)
-    this.drain()
-  }
-
-  confChange(p: ConfChangeRequest): void {
-    const g = this.requestTarget('confChange', p)
-    if (g === null) return
-    if (g instanceof GroupProxy) return this.viaProxy(g, 'confChange', p)
-    const reply = this.ctx.deferReply<HostReply>()
-    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'confChange', p)
-    const change: ConfChange = { type: p.change.type, node: p.change.node }
-    const config = g.core.status().config
-    // Retries of a change that took effect succeed: membership calls are idempotent.
-    if (satisfied(config, change)) return reply.resolve(okReply(null))
-    const next = applyConfChange(config, change)
-    if (typeof next === 'string') return reply.resolve(errorReply('CONF_CHANGE_REJECTED', next))
-    try {
-      const h = g.core.proposeConfChange(change)
-      this.wake(g)
-      g.addProposal(h.index, h.term, this.hold(reply), this.now() + p.timeoutMs)
-      this.dirty.add(g)
-      this.drain()
-    } catch (err) {
-      if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'confChange', p)
-      // Another change (or the term's first entry) is not applied yet: try again shortly.
-      reply.resolve(errorReply('CONF_CHANGE_REJECTED', err.message, this.self, true))
-    }
-  }
-
-  transfer(p: TransferRequest): void {
-    const g = this.requestTarget('transfer', p)
-    if (g === null) return
-    if (g instanceof GroupProxy) return this.viaProxy(g, 'transfer', p)
-    const reply = this.ctx.deferReply<HostReply>()
-    if (g.leader === p.to) return reply.resolve(okReply(null))
-    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
-    try {
-      g.core.transferLeadership(p.to)
-    } catch (err) {
-      if (!(err instanceof RaftError)) throw err
-      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
-      return reply.resolve(errorReply('TRANSFER_REJECTED', err.message))
-    }
-    this.wake(g)
-    g.addTransfer(p.to, this.hold(reply), this.now() + p.timeoutMs)
-    this.dirty.add(g)
-    this.drain()
-  }
-
   status(id: string): GroupStatus | null {
     const g = this.groups.get(id)
     if (g === undefined) return null
@@ -302,70 +216,6 @@ class RaftHost {
   }
 
   /** Validates a request and finds its group; answers it (and returns null) when it cannot go on. */
-  private requestTarget(kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase): Group | null {
-    const problem = requestProblem(kind, p)
-    const g = problem === null ? this.groups.get(p.group) : undefined
-    if (g !== undefined) return g
-    const reply = this.ctx.deferReply<HostReply>()
-    if (problem !== null) reply.resolve(errorReply('INVALID_ARGUMENT', `malformed ${kind} request: ${problem}`))
-    else reply.resolve(errorReply('GROUP_STOPPED', `group ${p.group} is not open on ${this.self}`, null, p.forwarded))
-    return null
-  }
-
-  private viaProxy(g: GroupProxy, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase): void {
-    const reply = this.ctx.deferReply<HostReply>()
-    this.forward(g.target(), kind, { ...p, forwarded: false }, (r) => {
-      g.learn(r)
-      reply.resolve(r)
-    })
-  }
-
-  /** Forwards to the leader once; a request that was forwarded already is answered with the hint instead. */
-  private forwardOr(g: GroupReplica, reply: DeferredReply<HostReply>, leader: string | null, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase): void {
-    if (p.forwarded || leader === null || leader === this.self) {
-      const why = leader === null ? `${this.self} knows no leader of group ${p.group}` : `${this.self} is not the leader of group ${p.group}`
-      return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
-    }
-    const done: Reply = (r) => {
-      g.forwards.delete(done)
-      reply.resolve(r)
-    }
-    g.forwards.add(done)
-    this.forward(leader, kind, { ...p, forwarded: true }, done)
-  }
-
-  private forward(node: string, kind: 'propose' | 'read' | 'confChange' | 'transfer', p: RequestBase, done: (r: HostReply) => void): void {
-    let ask: Promise<unknown>
-    try {
-      ask = this.peer(node).ask(kind, p as never, { timeoutMs: p.timeoutMs })
-    } catch (err) {
-      return done(errorReply('NOT_LEADER', `cannot reach ${node}: ${String(err)}`, null, true))
-    }
-    ask.then(
-      (r) => done(isHostReply(r) ? r : errorReply('NOT_LEADER', `malformed reply from ${node}`, null, true)),
-      (err) => {
-        if (isTroupeError(err, 'ASK_TIMEOUT')) done(errorReply('TIMEOUT', `no answer from ${node} within ${p.timeoutMs} ms`, node, true))
-        else done(errorReply('NOT_LEADER', `forwarding to ${node} failed: ${String(err)}`, null, true))
-      },
-    )
-  }
-
-  /** Counts a request a replica holds until it replies. */
-  private hold(reply: DeferredReply<HostReply>): Reply {
-    this.waiting++
-    let done = false
-    return (r) => {
-      if (done) return
-      done = true
-      this.waiting--
-      reply.resolve(r)
-    }
-  }
-
-  private overloaded(): HostReply {
-    return errorReply('OVERLOADED', `${this.waiting} requests are waiting on ${this.self} (maxPendingRequests)`, null, false)
-  }
-
   // --- raft traffic ----------------------------------------------------------------
 
   receive(batch: RaftBatch): void {
@@ -386,7 +236,7 @@ class RaftHost {
         continue
       }
       const msg = m as RaftMessage
-      if (g.quiesced && g.wakesOn(msg)) this.wake(g)
+      if (g.wakesOn(msg)) this.wake(g)
       g.core.step(msg)
       this.dirty.add(g)
     }
@@ -404,7 +254,7 @@ class RaftHost {
     }
     this.counters.groupTicks += this.active.size
     if (now - this.lastLivenessMs >= this.o.livenessIntervalMs / 2) this.livenessRound(now)
-    if (this.waiting > 0) for (const g of this.groups.values()) if (g instanceof GroupReplica && g.pendingCount > 0) g.expire(now)
+    if (this.router.waiting > 0) for (const g of this.groups.values()) if (g instanceof GroupReplica && g.pendingCount > 0) g.expire(now)
     this.drain()
   }
 
@@ -549,24 +399,9 @@ function specProblem(spec: GroupSpec): string | null {
   return null
 }
 
-function satisfied(config: ClusterConfig, cc: ConfChange): boolean {
-  const voter = config.voters.includes(cc.node)
-  const learner = config.learners.includes(cc.node)
-  if (cc.type === 'addVoter') return voter
-  if (cc.type === 'addLearner') return learner
-  return !voter && !learner
-}
-
 function isQuiesce(m: object): m is QuiesceMessage {
   const q = m as Record<string, unknown>
   return Number.isSafeInteger(q.term) && Number.isSafeInteger(q.commit) && Number.isSafeInteger(q.lastIndex)
-}
-
-function isHostReply(r: unknown): r is HostReply {
-  if (typeof r !== 'object' || r === null) return false
-  const x = r as Record<string, unknown>
-  if (x.ok === true) return true
-  return x.ok === false && typeof x.code === 'string' && typeof x.message === 'string' && typeof x.retry === 'boolean'
 }
 
 /** The host actor's definition. Its failures resume: one group's bug must not take the other groups down. */
@@ -588,13 +423,13 @@ export function raftHostDef(options: RaftHostOptions = {}) {
         case 'close':
           return host.close(msg.payload.group)
         case 'propose':
-          return host.propose(msg.payload)
+          return host.router.propose(msg.payload)
         case 'read':
-          return host.read(msg.payload)
+          return host.router.read(msg.payload)
         case 'confChange':
-          return host.confChange(msg.payload)
+          return host.router.confChange(msg.payload)
         case 'transfer':
-          return host.transfer(msg.payload)
+          return host.router.transfer(msg.payload)
         case 'status':
           return host.status(msg.payload.group)
         case 'stats':

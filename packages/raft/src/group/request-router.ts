@@ -1,0 +1,216 @@
+import { isTroupeError, type ActorRef, type DeferredReply } from '@troupe/runtime'
+import { applyConfChange, type ConfChange } from '../internal/conf-change.js'
+import { RaftError } from '../internal/errors.js'
+import type { ClusterConfig } from '../storage.js'
+import { encodeCommand } from './command-codec.js'
+import { GroupProxy } from './group-proxy.js'
+import type { GroupReplica, Reply } from './group-replica.js'
+import {
+  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostReply, type ProposeRequest, type ReadRequest,
+  type RequestBase, type TransferRequest,
+} from './host-protocol.js'
+import type { HostProtocol } from './raft-host.js'
+
+/** What the router needs from its host. */
+export interface RouterHost {
+  readonly self: string
+  readonly maxPendingRequests: number
+  now(): number
+  find(id: string): GroupReplica | GroupProxy | undefined
+  /** Takes over answering the message being handled. */
+  deferReply(): DeferredReply<HostReply>
+  /** The replica got work: wake it if quiesced, and drain after this turn. */
+  activate(g: GroupReplica): void
+  peer(node: string): ActorRef<HostProtocol>
+}
+
+type Kind = 'propose' | 'read' | 'confChange' | 'transfer'
+
+/**
+ * Client requests on a host: served here when this node leads the group
+ * (reads: on any member, through ReadIndex), otherwise forwarded once to
+ * the leader this node knows of, or answered with a leader hint so the
+ * handle retries. Every reply is a value (HostReply), so codes and hints
+ * survive the wire.
+ */
+export class RequestRouter {
+  /** Requests replicas hold, bounded by maxPendingRequests. */
+  waiting = 0
+  private readSeq = 0
+
+  constructor(
+    private readonly host: RouterHost,
+    /** Read contexts start with it: unique per host incarnation. */
+    private readonly readPrefix: string,
+  ) {}
+
+  propose(p: ProposeRequest): void {
+    const g = this.requestTarget('propose', p)
+    if (g === null) return
+    if (g instanceof GroupProxy) return this.viaProxy(g, 'propose', p)
+    const reply = this.host.deferReply()
+    let hint = g.leader
+    if (g.role === 'leader') {
+      if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
+      let data: Uint8Array
+      try {
+        data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.host.now()), command: p.command, established: p.established })
+      } catch (err) {
+        return reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
+      }
+      try {
+        const h = g.core.propose(data)
+        g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
+        return this.host.activate(g)
+      } catch (err) {
+        if (!(err instanceof RaftError)) throw err
+        if (err.code !== 'NOT_LEADER') return reply.resolve(errorReply('OVERLOADED', err.message, this.host.self, true))
+        hint = err.leaderHint
+      }
+    }
+    this.forwardOr(g, reply, hint, 'propose', p)
+  }
+
+  read(p: ReadRequest): void {
+    const g = this.requestTarget('read', p)
+    if (g === null) return
+    if (g instanceof GroupProxy) return this.viaProxy(g, 'read', p)
+    const reply = this.host.deferReply()
+    if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
+    const ctx = this.readPrefix + (++this.readSeq).toString(36)
+    try {
+      // On a follower the core asks the leader for its commit index and serves the read here once applied.
+      g.core.readIndex(ctx)
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
+      return reply.resolve(errorReply('OVERLOADED', err.message, g.leader, true))
+    }
+    g.addRead(ctx, p.query, this.hold(reply), this.host.now() + p.timeoutMs)
+    this.host.activate(g)
+  }
+
+  confChange(p: ConfChangeRequest): void {
+    const g = this.requestTarget('confChange', p)
+    if (g === null) return
+    if (g instanceof GroupProxy) return this.viaProxy(g, 'confChange', p)
+    const reply = this.host.deferReply()
+    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'confChange', p)
+    const change: ConfChange = { type: p.change.type, node: p.change.node }
+    const config = g.core.status().config
+    // Retries of a change that took effect succeed: membership calls are idempotent.
+    if (satisfied(config, change)) return reply.resolve(okReply(null))
+    const next = applyConfChange(config, change)
+    if (typeof next === 'string') return reply.resolve(errorReply('CONF_CHANGE_REJECTED', next))
+    try {
+      const h = g.core.proposeConfChange(change)
+      g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
+      this.host.activate(g)
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'confChange', p)
+      // Another change (or the term's first entry) is not applied yet: try again shortly.
+      reply.resolve(errorReply('CONF_CHANGE_REJECTED', err.message, this.host.self, true))
+    }
+  }
+
+  transfer(p: TransferRequest): void {
+    const g = this.requestTarget('transfer', p)
+    if (g === null) return
+    if (g instanceof GroupProxy) return this.viaProxy(g, 'transfer', p)
+    const reply = this.host.deferReply()
+    if (g.leader === p.to) return reply.resolve(okReply(null))
+    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
+    try {
+      g.core.transferLeadership(p.to)
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err
+      if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
+      return reply.resolve(errorReply('TRANSFER_REJECTED', err.message))
+    }
+    g.addTransfer(p.to, this.hold(reply), this.host.now() + p.timeoutMs)
+    this.host.activate(g)
+  }
+
+
+  private requestTarget(kind: Kind, p: RequestBase): Group | null {
+    const problem = requestProblem(kind, p)
+    const g = problem === null ? this.host.find(p.group) : undefined
+    if (g !== undefined) return g
+    const reply = this.host.deferReply()
+    if (problem !== null) reply.resolve(errorReply('INVALID_ARGUMENT', `malformed ${kind} request: ${problem}`))
+    else reply.resolve(errorReply('GROUP_STOPPED', `group ${p.group} is not open on ${this.host.self}`, null, p.forwarded))
+    return null
+  }
+
+  private viaProxy(g: GroupProxy, kind: Kind, p: RequestBase): void {
+    const reply = this.host.deferReply()
+    this.forward(g.target(), kind, { ...p, forwarded: false }, (r) => {
+      g.learn(r)
+      reply.resolve(r)
+    })
+  }
+
+  /** Forwards to the leader once; a request that was forwarded already is answered with the hint instead. */
+  private forwardOr(g: GroupReplica, reply: DeferredReply<HostReply>, leader: string | null, kind: Kind, p: RequestBase): void {
+    if (p.forwarded || leader === null || leader === this.host.self) {
+      const why = leader === null ? `${this.host.self} knows no leader of group ${p.group}` : `${this.host.self} is not the leader of group ${p.group}`
+      return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
+    }
+    const done: Reply = (r) => {
+      g.forwards.delete(done)
+      reply.resolve(r)
+    }
+    g.forwards.add(done)
+    this.forward(leader, kind, { ...p, forwarded: true }, done)
+  }
+
+  private forward(node: string, kind: Kind, p: RequestBase, done: (r: HostReply) => void): void {
+    let ask: Promise<unknown>
+    try {
+      ask = this.host.peer(node).ask(kind, p as never, { timeoutMs: p.timeoutMs })
+    } catch (err) {
+      return done(errorReply('NOT_LEADER', `cannot reach ${node}: ${String(err)}`, null, true))
+    }
+    ask.then(
+      (r) => done(isHostReply(r) ? r : errorReply('NOT_LEADER', `malformed reply from ${node}`, null, true)),
+      (err) => {
+        if (isTroupeError(err, 'ASK_TIMEOUT')) done(errorReply('TIMEOUT', `no answer from ${node} within ${p.timeoutMs} ms`, node, true))
+        else done(errorReply('NOT_LEADER', `forwarding to ${node} failed: ${String(err)}`, null, true))
+      },
+    )
+  }
+
+  /** Counts a request a replica holds until it replies. */
+  private hold(reply: DeferredReply<HostReply>): Reply {
+    this.waiting++
+    let done = false
+    return (r) => {
+      if (done) return
+      done = true
+      this.waiting--
+      reply.resolve(r)
+    }
+  }
+
+  private overloaded(): HostReply {
+    return errorReply('OVERLOADED', `${this.waiting} requests are waiting on ${this.host.self} (maxPendingRequests)`, null, false)
+  }
+
+}
+
+function satisfied(config: ClusterConfig, cc: ConfChange): boolean {
+  const voter = config.voters.includes(cc.node)
+  const learner = config.learners.includes(cc.node)
+  if (cc.type === 'addVoter') return voter
+  if (cc.type === 'addLearner') return learner
+  return !voter && !learner
+}
+
+function isHostReply(r: unknown): r is HostReply {
+  if (typeof r !== 'object' || r === null) return false
+  const x = r as Record<string, unknown>
+  if (x.ok === true) return true
+  return x.ok === false && typeof x.code === 'string' && typeof x.message === 'string' && typeof x.retry === 'boolean'
+}
+
