@@ -53,6 +53,8 @@ export interface SystemEvents {
   actorStopped: [{ ref: ActorRef; reason: StopReason }]
   /** Input from another node was rejected (malformed frame, unknown kind, ...). */
   inboundRejected: [{ from: string; reason: string }]
+  /** A frame to another node was refused by the transport (its messages are lost; asks time out). */
+  outboundDropped: [{ to: string; reason: string }]
 }
 
 const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
@@ -153,6 +155,9 @@ export class ActorSystem {
       rejected: (from, reason) => {
         this.events.emit('inboundRejected', { from, reason })
       },
+      dropped: (to, reason) => {
+        this.events.emit('outboundDropped', { to, reason })
+      },
     }
   }
 
@@ -195,7 +200,24 @@ export class ActorSystem {
     return this.lookupCell(path)?.self
   }
 
+  /** Recently resolved paths (remote traffic resolves the same few paths over and over). */
+  private readonly pathCache = new Map<string, ActorCell>()
+
   private lookupCell(path: string): ActorCell | undefined {
+    const cached = this.pathCache.get(path)
+    if (cached !== undefined) {
+      if (!cached.isTerminated()) return cached
+      this.pathCache.delete(path)
+    }
+    const cell = this.walkPath(path)
+    if (cell !== undefined) {
+      if (this.pathCache.size >= 10_000) this.pathCache.clear()
+      this.pathCache.set(path, cell)
+    }
+    return cell
+  }
+
+  private walkPath(path: string): ActorCell | undefined {
     const parts = path.split('/')
     if (parts[0] !== '') return undefined
     let cell: ActorCell | undefined = parts[1] === 'user' ? this.guardian : parts[1] === 'system' ? this.systemGuardian : undefined

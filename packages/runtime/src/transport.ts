@@ -19,6 +19,8 @@ export interface Transport {
    */
   send(node: string, frame: Uint8Array): void
   stop(): Promise<void>
+  /** False when the buffer for `node` is full; remoting then refuses new user messages with BACKPRESSURE. */
+  writable?(node: string): boolean
   /** Learns or updates the address of `node` (cluster membership calls this). Optional: in-process transports need none. */
   addPeer?(node: string, address: string): void
 }

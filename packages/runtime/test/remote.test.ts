@@ -132,6 +132,42 @@ test('oversized and unencodable messages are typed errors at the sender', async 
   await b.terminate()
 })
 
+test('a saturated link refuses new user messages with BACKPRESSURE; a refused frame is reported', async () => {
+  const net = new MemoryNetwork()
+  let full = false
+  let failSend = false
+  const inner = net.transport()
+  const transport = {
+    start: inner.start.bind(inner),
+    stop: inner.stop.bind(inner),
+    send(node: string, frame: Uint8Array) {
+      if (failSend) throw new Error('socket buffer full')
+      inner.send(node, frame)
+    },
+    writable: () => !full,
+  }
+  const a = new ActorSystem({ name: 'a', transport })
+  const b = new ActorSystem({ name: 'b', transport: net.transport() })
+  await a.start()
+  await b.start()
+  b.spawn(Counter, { name: 'c' })
+  const remote = a.remoteRef('b', '/user/c')
+  full = true
+  assert.throws(() => remote.tell('add', 1), (e: any) => e.code === 'BACKPRESSURE')
+  await rejectsWith(remote.ask('get'), 'BACKPRESSURE')
+  full = false
+  const dropped: string[] = []
+  a.events.on('outboundDropped', (d) => dropped.push(d.reason))
+  failSend = true
+  remote.tell('add', 1)
+  await settle()
+  assert.is(dropped.length, 1)
+  failSend = false
+  assert.is(await remote.ask('get'), 0)
+  await a.terminate()
+  await b.terminate()
+})
+
 test('halt stops a node like a crash: nothing runs, nothing is sent, no stop hooks', async () => {
   const { a, b } = await twoNodes()
   let stopped = 0

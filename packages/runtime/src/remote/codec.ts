@@ -43,6 +43,22 @@ export class Codec {
     }
   }
 
+  /** Decodes a CBOR sequence (one frame of envelopes), calling `each` per item. */
+  decodeSequence(bytes: Uint8Array, each: (value: unknown) => void): void {
+    const previous = resolver
+    resolver = this.resolve
+    try {
+      this.encoder.decodeMultiple(bytes, (value: unknown) => {
+        each(value)
+      })
+    } catch (err) {
+      if (err instanceof TroupeError) throw err
+      throw new TroupeError('CODEC_ERROR', `cannot decode frame: ${(err as Error).message}`, { cause: err })
+    } finally {
+      resolver = previous
+    }
+  }
+
   decode(bytes: Uint8Array): unknown {
     const previous = resolver
     resolver = this.resolve

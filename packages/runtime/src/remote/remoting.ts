@@ -16,6 +16,8 @@ export interface RemotingHost {
   pendingAsk(timeoutMs: number | undefined, describe: () => string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
   deadLetter(recipient: string, type: string, payload: unknown, reason: string): void
   rejected(from: string, reason: string): void
+  /** Outgoing frames to `to` were lost (the transport refused them). */
+  dropped(to: string, reason: string): void
 }
 
 /** A local actor a remote node can watch. */
@@ -130,6 +132,11 @@ export class Remoting {
 
   /** @internal */
   sendMessage(target: RemoteTarget, type: string, payload: unknown, sender: ActorRef | null, reply: ReplyTarget | null): void {
+    if (this.transport.writable?.(target.node) === false) {
+      const error = new TroupeError('BACKPRESSURE', `the link to ${target.node} is saturated; retry later`)
+      if (reply === null) throw error
+      return reply.reject(error)
+    }
     if (reply === null) return this.enqueue(target.node, [Kind.Tell, target.path, target.uid, type, payload, sender])
     const askId = this.nextAskId++
     this.asks.set(askId, { node: target.node, reply })
@@ -191,7 +198,7 @@ export class Remoting {
       this.transport.send(node, frame)
     } catch (err) {
       // The envelopes are lost like any message on a failed link; asks time out.
-      this.host.rejected(node, `send failed: ${(err as Error).message}`)
+      this.host.dropped(node, `frame of ${frame.length} bytes lost: ${(err as Error).message}`)
     }
   }
 
@@ -200,7 +207,7 @@ export class Remoting {
   private receive(from: string, frame: Uint8Array): void {
     if (this.halted) return
     try {
-      decodeFrame(this.codec, frame, (envelope) => this.handle(from, envelope))
+      this.codec.decodeSequence(frame, (envelope) => this.handle(from, envelope))
     } catch (err) {
       this.host.rejected(from, isTroupeError(err) ? err.message : `bad frame: ${(err as Error).message}`)
     }
@@ -371,21 +378,6 @@ class MissingTarget implements RefTarget {
   pendingAsk(timeoutMs: number | undefined, type: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget {
     return this.host.pendingAsk(timeoutMs, () => `ask '${type}' to ${this.node}${this.path}`, resolve, reject)
   }
-}
-
-function decodeFrame(codec: Codec, frame: Uint8Array, each: (envelope: unknown) => void): void {
-  // A frame is a CBOR sequence; decode through the codec so refs resolve.
-  const values = codec.decode(wrapSequence(frame)) as unknown[]
-  for (const v of values) each(v)
-}
-
-/** Prefixes an indefinite-length array header and appends a break, so one decode reads the whole sequence. */
-function wrapSequence(frame: Uint8Array): Uint8Array {
-  const out = new Uint8Array(frame.length + 2)
-  out[0] = 0x9f
-  out.set(frame, 1)
-  out[frame.length + 1] = 0xff
-  return out
 }
 
 function safely(fn: () => void): void {

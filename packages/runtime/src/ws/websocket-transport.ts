@@ -154,6 +154,11 @@ export class WebSocketTransport implements Transport {
     this.scheduleDial(peer)
   }
 
+  /** False while the bytes waiting for `node` are at or over `maxBufferedBytes`: senders should back off. */
+  writable(node: string): boolean {
+    return this.bufferedBytes(node) < this.o.maxBufferedBytes
+  }
+
   /** Bytes waiting for `node`: in the socket when connected, else in the connect queue. */
   bufferedBytes(node: string): number {
     const peer = this.peers.get(node)
