@@ -6,6 +6,7 @@ import { checkLeaseRelease } from '@troupe/testkit'
 import { SimWorld, simSeeds, withSeed } from '../../testkit/src/sim/index.js'
 import { ActorSystem } from '@troupe/runtime'
 import { isLeaseError } from '../src/lease-error.js'
+import { runLeaseLinearizability } from './lease-lin.js'
 import { runLeaseSim } from './lease-sim.js'
 import { AppliedLeases, clientBoot, CounterLog, counterDef, HOST, memberBoot, sleep } from './sim-harness.js'
 import type { ClientApp, CounterProtocol, MemberApp } from './sim-harness.js'
@@ -23,6 +24,15 @@ test(`etcd lock workload under the nemesis: no lost or doubled increment, checke
     fenced += r.stats.fencedWrites! + r.stats.fencedReads!
   }
   console.log(`  lease sim: ${seedCount} seeds, ${increments} increments, ${fenced} stale accesses fenced, ${Math.round(performance.now() - started)} ms`)
+})
+
+test(`lease operations (tryAcquire, release, get) are linearizable under partitions and leader kills (${Math.ceil(seedCount / 2)} seeds)`, async () => {
+  let ops = 0
+  for (const seed of simSeeds(Math.ceil(seedCount / 2), 101)) {
+    const r = await withSeed(seed, () => runLeaseLinearizability(seed), { replay })
+    ops += r.stats.operations!
+  }
+  console.log(`  linearizability: ${ops} operations checked`)
 })
 
 test('the same seed gives the same run', async () => {
