@@ -4,6 +4,7 @@ import { checkLinearizability } from '../src/linearizability/checker.js'
 import { kvModel } from '../src/linearizability/kv-model.js'
 import type { KvInput } from '../src/linearizability/kv-model.js'
 import { registerModel } from '../src/linearizability/register-model.js'
+import { WindowedBitset } from '../src/linearizability/windowed-bitset.js'
 import { Prng } from '../src/prng.js'
 import type { RegOp } from './histories.js'
 import { bruteForceLinearizable, cas, info, ok, randomRegisterHistory, read, write, writeInfo } from './histories.js'
@@ -138,6 +139,9 @@ kv.run()
 
 const fuzz = suite('against a brute-force oracle')
 
+// Without isReadOnly the checker neither drops info reads nor places reads
+// first, so both search paths are compared with the oracle.
+const { isReadOnly: _, ...registerWithoutReads } = register
 for (const { name, seed, cases, maxOps, infoP, mutateP } of [
   { name: 'few info ops', seed: 2024, cases: 3000, maxOps: 7, infoP: 0.15, mutateP: 0.5 },
   { name: 'many info ops', seed: 99, cases: 1500, maxOps: 9, infoP: 0.4, mutateP: 0.9 },
@@ -150,8 +154,13 @@ for (const { name, seed, cases, maxOps, infoP, mutateP } of [
     for (let i = 0; i < cases; i++) {
       const history = randomRegisterHistory(rng, maxOps, mutateP, infoP)
       const expected = bruteForceLinearizable(register, history) ? 'ok' : 'illegal'
-      const actual = verdict(history)
-      if (actual !== expected) assert.unreachable(`case ${i}: checker ${actual}, brute force ${expected}: ${JSON.stringify(history)}`)
+      for (const model of [register, registerWithoutReads]) {
+        const actual = checkLinearizability(model, history).result
+        if (actual !== expected) {
+          const which = model === register ? '' : ' (no isReadOnly)'
+          assert.unreachable(`case ${i}: checker${which} ${actual}, brute force ${expected}: ${JSON.stringify(history)}`)
+        }
+      }
       counts[expected]++
     }
     console.log(`    oracle cases (${name}): ${counts.ok} ok, ${counts.illegal} illegal`)
@@ -160,6 +169,65 @@ for (const { name, seed, cases, maxOps, infoP, mutateP } of [
 }
 
 fuzz.run()
+
+const bitset = suite('windowed bitset (the memo key for linearized sets)')
+
+bitset('snapshots are canonical (equal sets, equal strings) and contains() is the subset test', () => {
+  const rng = new Prng(31)
+  const size = 200
+  const bits = new WindowedBitset(size)
+  const reference = new Set<number>()
+  const taken: { snapshot: string; members: Set<number> }[] = []
+  const fresh = (members: Set<number>): WindowedBitset => {
+    const b = new WindowedBitset(size)
+    for (const m of [...members].sort((x, y) => x - y)) b.toggle(m)
+    return b
+  }
+  const toggle = (index: number): void => {
+    bits.toggle(index)
+    if (reference.has(index)) reference.delete(index)
+    else reference.add(index)
+  }
+  const subset = (a: Set<number>, b: Set<number>): boolean => [...a].every((x) => b.has(x))
+  const hex = (snapshot: string): string => [...snapshot].map((c) => c.charCodeAt(0).toString(16)).join(' ')
+  let subsets = 0
+  for (let i = 0; i < 4000; i++) {
+    const sparse = Math.floor(i / 500) % 2 === 1
+    const r = rng.next()
+    if (sparse || r > 0.95) {
+      toggle(rng.int(size)) // scattered bits, gaps of zero words
+    } else if (r < 0.8) {
+      let index = rng.int(8) // fill from the front, as the search does
+      while (index < size && reference.has(index)) index++
+      if (index < size) toggle(index)
+    } else if (reference.size > 0) {
+      toggle(rng.pick([...reference]))
+    }
+    if (i % 1000 === 999) for (const index of [...reference]) toggle(index)
+    assert.is(hex(bits.snapshot()), hex(fresh(reference).snapshot()), `step ${i}`)
+    if (i % 10 === 0) taken.push({ snapshot: bits.snapshot(), members: new Set(reference) })
+    if (i % 100 === 0) {
+      for (const t of taken) {
+        const expected = subset(t.members, reference)
+        assert.is(bits.contains(t.snapshot), expected, `step ${i}`)
+        if (expected) subsets++
+      }
+    }
+  }
+  assert.ok(subsets > 100, `non-trivial subset pairs were compared (${subsets})`)
+  // A full prefix in the snapshot needs the same words full here.
+  const full = new WindowedBitset(64)
+  for (let i = 0; i < 64; i++) full.toggle(i)
+  const fullSnapshot = full.snapshot()
+  for (const cleared of [5, 40, 63]) {
+    full.toggle(cleared)
+    assert.is(full.contains(fullSnapshot), false, `bit ${cleared} cleared`)
+    full.toggle(cleared)
+  }
+  assert.is(full.contains(fullSnapshot), true)
+})
+
+bitset.run()
 
 const big = suite('a 10,000-operation simulated history')
 const options = { seed: 7, clients: 10, keys: 10, operations: 10_000, infoRate: 0.03, failRate: 0.02 }

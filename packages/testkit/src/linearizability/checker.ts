@@ -44,10 +44,11 @@ export function checkLinearizability<State, Input, Output>(
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS
   if (!(maxSteps >= 0)) throw new RangeError(`maxSteps must be >= 0, got ${maxSteps}`)
   operations.forEach(validate)
-  const parts = model.partition?.(operations.slice()) ?? [operations.slice()]
+  const relevant = operations.filter((op) => op.outcome === 'ok' || model.isReadOnly?.(op.input) !== true)
+  const parts = model.partition?.(relevant.slice()) ?? [relevant]
   const partCount = parts.reduce((n, p) => n + p.length, 0)
-  if (partCount !== operations.length) {
-    throw new Error(`model.partition returned ${partCount} operations for a history of ${operations.length}`)
+  if (partCount !== relevant.length) {
+    throw new Error(`model.partition returned ${partCount} operations for a history of ${relevant.length}`)
   }
   const indexOf = new Map<Operation<Input, Output>, number>()
   operations.forEach((op, i) => indexOf.set(op, i))

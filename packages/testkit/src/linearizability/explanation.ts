@@ -7,6 +7,8 @@ import { describeValue } from './value.js'
 
 /** How many operations of the longest prefix to print (the most recent). */
 const PREFIX_TAIL_MAX = 10
+/** How many pending info operations to list at the dead end. */
+const INFO_SHOWN_MAX = 5
 
 export interface PartitionInfo<Input, Output> {
   ops: readonly Operation<Input, Output>[]
@@ -39,13 +41,24 @@ export function explainIllegal<State, Input, Output>(
   lines.push(
     `None of these can be linearized next (all were called before ${label(part, deadline)} returned at ${deadline.return}, so one of them must come next):`,
   )
-  for (const i of stuck.candidates) {
+  const finished = stuck.candidates.filter((i) => op(i).outcome === 'ok')
+  for (const i of finished) {
     const candidate = op(i)
-    const unknown = candidate.outcome === 'info'
-    const fits = model.step(stuck.state, candidate.input, unknown ? undefined : candidate.output, unknown).ok
+    const fits = model.step(stuck.state, candidate.input, candidate.output, false).ok
     const why = fits ? 'fits this state, but no linearization of the rest follows it' : 'impossible in this state'
     lines.push(`  ${line(i)}  -- ${why}`)
   }
+  // Info operations that would change the state are the ones that could have
+  // explained something; list them first, then the rest.
+  const changes = (i: number): boolean => {
+    const next = model.step(stuck.state, op(i).input, undefined, true)
+    return next.ok && !model.equal(next.state, stuck.state)
+  }
+  const infos = stuck.candidates.filter((i) => op(i).outcome === 'info')
+  const ranked = [...infos.filter(changes), ...infos.filter((i) => !changes(i))]
+  if (ranked.length > 0) lines.push(`Also pending, outcome unknown (taking effect here does not help either):`)
+  for (const i of ranked.slice(0, INFO_SHOWN_MAX)) lines.push(`  ${line(i)}`)
+  if (ranked.length > INFO_SHOWN_MAX) lines.push(`  ... and ${ranked.length - INFO_SHOWN_MAX} more`)
   return lines.join('\n')
 }
 

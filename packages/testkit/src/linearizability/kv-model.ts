@@ -48,6 +48,7 @@ export function kvModel<K = string, V = unknown>(): Model<KvState, KvInput<K, V>
     },
     equal: sameValue,
     hash: valueKey,
+    isReadOnly: (input) => input.op === 'get',
     partition: partitionByKey,
     describePartition: (ops) => (ops.length === 0 ? 'no key' : `key ${describeValue((ops[0] as Operation<KvInput<K, V>, KvOutput>).input.key)}`),
     describeOperation: describeKvOperation,

@@ -23,6 +23,13 @@ export interface Model<State, Input, Output> {
   /** A string equal for equal states; makes the visited-state cache a hash lookup. */
   hash?(state: State): string
   /**
+   * True if the operation never changes the state (a read). Read-only
+   * operations with an unknown outcome are then left out of the search: an
+   * unobserved read constrains nothing, and each pending one would otherwise
+   * be retried at every dead end.
+   */
+  isReadOnly?(input: Input): boolean
+  /**
    * Splits the history into independent sub-histories (P-compositionality),
    * e.g. one per key; each is checked on its own, from `init()`. Every
    * operation must land in exactly one part.

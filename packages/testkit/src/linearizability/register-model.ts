@@ -32,6 +32,7 @@ export function registerModel<V = unknown>(
     },
     equal: sameValue,
     hash: valueKey,
+    isReadOnly: (input) => input.op === 'read',
     describeOperation(input, output, unknown) {
       const result = unknown ? ' -> ?' : ''
       switch (input.op) {

@@ -5,15 +5,22 @@
 // restart from the head; on reaching a return entry nothing more can go next,
 // so undo the last choice and try the following candidate.
 //
-// Info operations (outcome unknown) differ: they have no return entry, so
-// they are never forced. They are tried only at a dead end, after every
-// finished candidate, and once all finished operations are placed the search
-// succeeds: the info operations left over never took effect. At a dead end
-// all info candidates are stepped and entered into the visited set before
-// the search descends into any of them; then a chain like "info put 1, info
-// put 2" is pruned because "info put 2" alone reached the same state with
-// fewer info operations used (see visited.ts), instead of every subset of the
-// pending info writes being searched.
+// Three refinements:
+// - Reads first. If a read-only candidate (model.isReadOnly) fits the
+//   current state, it goes next and nothing else is tried here: any
+//   linearization that places it later can move it to the front, since it
+//   changes nothing and every operation that must precede it already does.
+//   This removes most dead ends of the "write first, then the read that saw
+//   the old value fails" kind.
+// - Info operations (outcome unknown) have no return entry, so they are
+//   never forced; they are tried only at a dead end, after every finished
+//   candidate, and once all finished operations are placed the search
+//   succeeds: the info operations left over never took effect.
+// - At a dead end all info candidates are stepped and entered into the
+//   visited set before the search descends into any of them; a chain like
+//   "info put 1, info put 2" is then pruned because "info put 2" alone
+//   reached the same state with fewer info operations used (visited.ts),
+//   instead of every subset of the pending info writes being searched.
 import type { Operation } from '../history.js'
 import { buildEntries, lift, unlift } from './entries.js'
 import type { Entry, EntryLists } from './entries.js'
@@ -47,13 +54,17 @@ interface InfoChoice<State> {
 interface Frame<State> {
   readonly node: Entry
   readonly stateBefore: State
+  /** A read placed by the reads-first rule: its siblings need no search. */
+  readonly forced: boolean
   /** For an info operation: the dead end's choices and which one this is. */
-  readonly choices: readonly InfoChoice<State>[] | null
+  readonly choices: readonly InfoChoice<State>[]
   readonly choiceIndex: number
   /** For an info operation: the dead end's first pending return. */
   readonly barrier: Entry | null
   readonly prev: Frame<State> | null
   readonly depth: number
+  /** How many finished (not info) operations are linearized up to here. */
+  readonly finiteDepth: number
 }
 
 interface Deepest<State> {
@@ -71,20 +82,28 @@ export function searchPartition<State, Input, Output>(
   return new WglSearch(model, ops).run(maxSteps)
 }
 
+/**
+ * fresh: just entered a configuration; look for a read that fits.
+ * finished: walking finished candidates from `cursor`.
+ * info: at a dead end, going through the prepared info `choices`.
+ * exhausted: nothing left to try here; undo the last choice.
+ */
+type Phase = 'fresh' | 'finished' | 'info' | 'exhausted'
+
 class WglSearch<State, Input, Output> {
   private readonly lists: EntryLists
   private readonly visited: VisitedSet<State>
+  private readonly readOnly: boolean[]
   private state: State
   private top: Frame<State> | null = null
   private deepest: Deepest<State> | null = null
   private finiteLeft: number
   private steps = 0
-  // Phase 1 walks finished entries from `cursor`; phase 2 (at a dead end)
-  // goes through the prepared info `choices` from `choiceIndex`.
-  private cursor: Entry | null
-  private choices: readonly InfoChoice<State>[] | null = null
+  private phase: Phase = 'fresh'
+  private cursor: Entry | null = null
+  private choices: readonly InfoChoice<State>[] = []
   private choiceIndex = 0
-  /** In phase 2: the first pending return, which bounds the candidates. */
+  /** In the info phase: the first pending return, which bounds the candidates. */
   private barrier: Entry | null = null
 
   constructor(
@@ -92,31 +111,44 @@ class WglSearch<State, Input, Output> {
     private readonly ops: readonly Operation<Input, Output>[],
   ) {
     this.lists = buildEntries(ops)
-    this.visited = new VisitedSet<State>(
-      ops.map((op) => op.outcome === 'info'),
-      model,
-    )
+    this.visited = new VisitedSet<State>(ops, model)
+    this.readOnly = ops.map((op) => op.outcome === 'ok' && model.isReadOnly?.(op.input) === true)
     this.state = model.init()
     this.finiteLeft = this.lists.finiteCount
-    this.cursor = this.lists.main.next
+    // The root is a configuration too: an info operation that changes nothing
+    // at the start is then pruned like anywhere else.
+    this.visited.enter(this.state)
   }
 
   run(maxSteps: number): SearchOutcome<State> {
     while (this.finiteLeft > 0) {
       if (this.steps >= maxSteps) return { kind: 'unknown', steps: this.steps }
       this.steps++
-      if (this.choices === null) {
-        // Invariant: while finished operations remain, the main list ends in a
-        // return entry, so phase 1 meets one before running off the end.
-        const node = this.cursor as Entry
-        if (!node.isCall) this.prepareInfoChoices(node)
-        else if (!this.tryFinished(node)) this.cursor = node.next
-      } else if (this.choiceIndex < this.choices.length) {
-        this.descend(this.choices[this.choiceIndex] as InfoChoice<State>)
-      } else {
-        this.noteStuck()
-        if (this.top === null) return { kind: 'illegal', steps: this.steps, stuck: this.stuckReport() }
-        this.backtrack()
+      switch (this.phase) {
+        case 'fresh':
+          this.tryReadFirst()
+          break
+        case 'finished': {
+          // Invariant: while finished operations remain, the main list ends in
+          // a return entry, so this walk meets one before running off the end.
+          const node = this.cursor as Entry
+          if (!node.isCall) this.prepareInfoChoices(node)
+          else if (!this.tryFinished(node)) this.cursor = node.next
+          break
+        }
+        case 'info':
+          if (this.choiceIndex < this.choices.length) {
+            this.descend(this.choices[this.choiceIndex] as InfoChoice<State>)
+          } else {
+            this.noteStuck()
+            if (this.top === null) return this.illegal()
+            this.backtrack()
+          }
+          break
+        case 'exhausted':
+          if (this.top === null) return this.illegal()
+          this.backtrack()
+          break
       }
     }
     return { kind: 'ok', steps: this.steps }
@@ -128,6 +160,27 @@ class WglSearch<State, Input, Output> {
     return this.model.step(this.state, op.input, unknown ? undefined : op.output, unknown)
   }
 
+  /** The reads-first rule: place a fitting read-only candidate, or fall through. */
+  private tryReadFirst(): void {
+    for (let e = this.lists.main.next; e !== null && e.isCall; e = e.next) {
+      if (!this.readOnly[e.op]) continue
+      this.steps++
+      if (!this.stepModel(e).ok) continue
+      this.visited.toggle(e.op)
+      if (this.visited.enter(this.state)) {
+        this.push(e, this.state, true, [], 0)
+      } else {
+        // Dominated: its search is done or under way elsewhere, and this
+        // configuration has nothing better to offer than placing the read.
+        this.visited.toggle(e.op)
+        this.phase = 'exhausted'
+      }
+      return
+    }
+    this.phase = 'finished'
+    this.cursor = this.lists.main.next
+  }
+
   /** Linearizes a finished operation next if the model and the memo allow. */
   private tryFinished(node: Entry): boolean {
     const result = this.stepModel(node)
@@ -137,8 +190,7 @@ class WglSearch<State, Input, Output> {
       this.visited.toggle(node.op)
       return false
     }
-    this.push(node, result.state, null, 0)
-    this.finiteLeft--
+    this.push(node, result.state, false, [], 0)
     return true
   }
 
@@ -148,11 +200,14 @@ class WglSearch<State, Input, Output> {
     for (let e = this.lists.info.next; e !== null && e.pos < barrier.pos; e = e.next) {
       this.steps++
       const result = this.stepModel(e)
-      if (!result.ok) continue
+      // Changing nothing is dominated by not taking it (see visited.ts); this
+      // is the common case (failed compare-and-sets), so skip the memo.
+      if (!result.ok || this.model.equal(result.state, this.state)) continue
       this.visited.toggle(e.op)
       if (this.visited.enter(result.state)) choices.push({ node: e, state: result.state })
       this.visited.toggle(e.op)
     }
+    this.phase = 'info'
     this.barrier = barrier
     this.choices = choices
     this.choiceIndex = 0
@@ -160,16 +215,20 @@ class WglSearch<State, Input, Output> {
 
   private descend(choice: InfoChoice<State>): void {
     this.visited.toggle(choice.node.op)
-    this.push(choice.node, choice.state, this.choices, this.choiceIndex)
+    this.push(choice.node, choice.state, false, this.choices, this.choiceIndex)
   }
 
-  private push(node: Entry, state: State, choices: readonly InfoChoice<State>[] | null, choiceIndex: number): void {
-    const depth = (this.top?.depth ?? 0) + 1
-    this.top = { node, stateBefore: this.state, choices, choiceIndex, barrier: this.barrier, prev: this.top, depth }
+  private push(node: Entry, state: State, forced: boolean, choices: readonly InfoChoice<State>[], choiceIndex: number): void {
+    const prev = this.top
+    const info = node.match === null
+    const depth = (prev?.depth ?? 0) + 1
+    const finiteDepth = (prev?.finiteDepth ?? 0) + (info ? 0 : 1)
+    const barrier = this.barrier
+    this.top = { node, stateBefore: this.state, forced, choices, choiceIndex, barrier, prev, depth, finiteDepth }
     this.state = state
     lift(node)
-    this.cursor = this.lists.main.next
-    this.choices = null
+    if (!info) this.finiteLeft--
+    this.phase = 'fresh'
   }
 
   /** Undoes the last choice and resumes with the candidate after it. */
@@ -179,33 +238,48 @@ class WglSearch<State, Input, Output> {
     this.state = frame.stateBefore
     this.visited.toggle(frame.node.op)
     unlift(frame.node)
-    if (frame.choices === null) {
-      this.finiteLeft++
-      this.cursor = frame.node.next
-      this.choices = null
-    } else {
+    if (frame.node.match === null) {
+      this.phase = 'info'
       this.choices = frame.choices
       this.choiceIndex = frame.choiceIndex + 1
       this.barrier = frame.barrier
+      return
+    }
+    this.finiteLeft++
+    if (frame.forced) {
+      this.phase = 'exhausted'
+    } else {
+      this.phase = 'finished'
+      this.cursor = frame.node.next
     }
   }
 
-  /** Remembers the deepest dead end: the explanation of an illegal history. */
+  /**
+   * Remembers the deepest dead end, the explanation of an illegal history:
+   * most finished operations placed, then fewest info operations guessed in.
+   */
   private noteStuck(): void {
-    const depth = this.top?.depth ?? 0
-    if (this.deepest !== null && depth <= (this.deepest.top?.depth ?? 0)) return
-    const barrier = this.barrier as Entry
+    if (this.deepest !== null) {
+      const finite = this.top?.finiteDepth ?? 0
+      const bestFinite = this.deepest.top?.finiteDepth ?? 0
+      if (finite < bestFinite) return
+      if (finite === bestFinite && (this.top?.depth ?? 0) >= (this.deepest.top?.depth ?? 0)) return
+    }
+    let barrier = this.lists.main.next as Entry
+    while (barrier.isCall) barrier = barrier.next as Entry
     const candidates: number[] = []
     for (let e = this.lists.main.next; e !== null && e !== barrier; e = e.next) if (e.isCall) candidates.push(e.op)
     for (let e = this.lists.info.next; e !== null && e.pos < barrier.pos; e = e.next) candidates.push(e.op)
     this.deepest = { top: this.top, state: this.state, candidates, deadline: barrier.op }
   }
 
-  private stuckReport(): Stuck<State> {
+  private illegal(): SearchOutcome<State> {
+    if (this.deepest === null) this.noteStuck()
     const deepest = this.deepest as Deepest<State>
     const prefix: number[] = []
     for (let f = deepest.top; f !== null; f = f.prev) prefix.push(f.node.op)
     prefix.reverse()
-    return { prefix, state: deepest.state, candidates: deepest.candidates, deadline: deepest.deadline }
+    const stuck = { prefix, state: deepest.state, candidates: deepest.candidates, deadline: deepest.deadline }
+    return { kind: 'illegal', steps: this.steps, stuck }
   }
 }

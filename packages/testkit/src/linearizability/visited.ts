@@ -12,72 +12,60 @@
 // was entered at some point, finished or still open. Without this rule each
 // pending info operation doubles the work at every dead end.
 //
-// Lookups are keyed by a Zobrist hash of F, updated in O(1) per change, plus
-// the model's state hash.
-import { Prng } from '../prng.js'
+// Lookups are keyed by the exact set F (a compact snapshot) plus the
+// model's state hash; states in a bucket are told apart with model.equal.
 import type { Model } from './model.js'
+import { WindowedBitset } from './windowed-bitset.js'
+import type { BitsetSnapshot } from './windowed-bitset.js'
 
+/** An entered configuration; visits with the same key form a list. */
 interface Visit<State> {
-  readonly finite: Uint32Array
-  readonly info: Uint32Array
+  readonly info: BitsetSnapshot
   readonly state: State
+  readonly next: Visit<State> | undefined
+}
+
+export interface OpTiming {
+  readonly call: number
+  readonly outcome: 'ok' | 'info'
 }
 
 export class VisitedSet<State> {
-  private readonly finite: Uint32Array
-  private readonly info: Uint32Array
+  private readonly finite: WindowedBitset
+  private readonly info: WindowedBitset
+  /** Per operation: its bit, numbered in call order within its kind (finite or info). */
+  private readonly rank: Int32Array
   private readonly isInfo: Uint8Array
-  private readonly zobrist: Uint32Array
-  private finiteHash = 0
-  private readonly buckets = new Map<string, Visit<State>[]>()
+  private readonly visits = new Map<string, Visit<State>>()
   private readonly model: Pick<Model<State, unknown, unknown>, 'equal' | 'hash'>
 
-  constructor(infoOps: readonly boolean[], model: Pick<Model<State, unknown, unknown>, 'equal' | 'hash'>) {
-    const words = Math.ceil(infoOps.length / 32)
-    this.finite = new Uint32Array(words)
-    this.info = new Uint32Array(words)
-    this.isInfo = Uint8Array.from(infoOps, Number)
-    this.zobrist = new Uint32Array(infoOps.length)
-    const rng = new Prng(0x2b7e1516)
-    for (let i = 0; i < infoOps.length; i++) this.zobrist[i] = rng.uint32()
+  constructor(ops: readonly OpTiming[], model: Pick<Model<State, unknown, unknown>, 'equal' | 'hash'>) {
+    this.isInfo = Uint8Array.from(ops, (op) => Number(op.outcome === 'info'))
+    this.rank = new Int32Array(ops.length)
+    const byCall = ops.map((_, i) => i).sort((a, b) => (ops[a] as OpTiming).call - (ops[b] as OpTiming).call || a - b)
+    let finiteCount = 0
+    let infoCount = 0
+    for (const i of byCall) this.rank[i] = this.isInfo[i] === 1 ? infoCount++ : finiteCount++
+    this.finite = new WindowedBitset(finiteCount)
+    this.info = new WindowedBitset(infoCount)
     this.model = model
   }
 
   /** Flips whether `op` is in the current linearized set. */
   toggle(op: number): void {
-    const bit = 1 << (op & 31)
-    if (this.isInfo[op] === 1) {
-      this.info[op >>> 5] ^= bit
-    } else {
-      this.finite[op >>> 5] ^= bit
-      this.finiteHash ^= this.zobrist[op]
-    }
+    if (this.isInfo[op] === 1) this.info.toggle(this.rank[op])
+    else this.finite.toggle(this.rank[op])
   }
 
   /** Records the current configuration; false if an entered one dominates it. */
   enter(state: State): boolean {
-    const key = this.model.hash === undefined ? `${this.finiteHash}` : `${this.finiteHash}|${this.model.hash(state)}`
-    let bucket = this.buckets.get(key)
-    if (bucket === undefined) {
-      bucket = []
-      this.buckets.set(key, bucket)
-    } else {
-      for (const visit of bucket) {
-        if (!sameBits(visit.finite, this.finite) || !this.model.equal(visit.state, state)) continue
-        if (isSubset(visit.info, this.info)) return false
-      }
+    const finite = this.finite.snapshot()
+    const key = this.model.hash === undefined ? finite : `${finite}|${this.model.hash(state)}`
+    const first = this.visits.get(key)
+    for (let visit = first; visit !== undefined; visit = visit.next) {
+      if (this.info.contains(visit.info) && this.model.equal(visit.state, state)) return false
     }
-    bucket.push({ finite: this.finite.slice(), info: this.info.slice(), state })
+    this.visits.set(key, { info: this.info.snapshot(), state, next: first })
     return true
   }
-}
-
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-function isSubset(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if ((a[i] & ~b[i]) !== 0) return false
-  return true
 }
