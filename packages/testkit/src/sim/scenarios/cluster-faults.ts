@@ -1,0 +1,116 @@
+// Five nodes run the cluster under a seeded nemesis: symmetric splits,
+// isolated nodes, one-way blocks, crashes with restart and process pauses.
+// A node whose cluster ends (downed, replaced) is restarted by the
+// supervisor; if every node lost its cluster, the operator re-forms it from
+// n1. Checked once the nemesis stops and the network heals:
+// (a) membership converges within a bound: every node up, all agree on the
+//     up members and the leader, and no downed incarnation is a member again;
+// and throughout the run, from the observation log:
+// (b) no entity is active on two nodes while the view is stable and shared.
+import { Nemesis } from '../nemesis.js'
+import { traced } from '../scenario.js'
+import type { Scenario, ScenarioResult } from '../scenario.js'
+import { checkSingleActivation, describeViolation } from './cluster-activations.js'
+import { ClusterHarness } from './cluster-harness.js'
+
+export interface ClusterFaultsOptions {
+  /** Virtual ms of faults (default 15,000). */
+  faultyMs?: number
+  /** Virtual ms after healing within which membership must converge (default 15,000). */
+  convergeWithinMs?: number
+  /** Mean virtual ms between nemesis faults (default 700). */
+  nemesisIntervalMs?: number
+  /** Entity ids the clients message (default 40). */
+  entities?: number
+}
+
+const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5']
+/** With no cluster up anywhere for this long, the operator re-forms it. */
+const LOST_CLUSTER_MS = 3000
+
+export async function runClusterFaults(seed: number, options: ClusterFaultsOptions = {}): Promise<ScenarioResult> {
+  const harness = new ClusterHarness(seed, {
+    names: NAMES,
+    world: { network: { latencyMs: { min: 1, max: 15 } } },
+    extend: () => ({}),
+  })
+  const { world, log } = harness
+  return traced(world, async () => {
+    if (!(await world.runUntil(() => harness.converged(NAMES), 10_000))) {
+      throw new Error(`cluster-faults: the 5 nodes did not form a cluster within 10 s\n${harness.describe()}`)
+    }
+    const nemesis = new Nemesis(world, {
+      intervalMs: options.nemesisIntervalMs ?? 700,
+      durationMs: { min: 200, max: 3500 },
+      partitions: true,
+      crashes: true,
+      pauses: true,
+      maxActive: 2,
+    }).start()
+    await world.runFor(options.faultyMs ?? 15_000)
+
+    nemesis.stop()
+    world.network.heal()
+    for (const name of NAMES) if (world.node(name).state === 'down') world.restart(name)
+    world.note('healed')
+    const healedAt = world.now
+    const convergeWithinMs = options.convergeWithinMs ?? 15_000
+    let lastUpAt = world.now
+    let converged = false
+    while (!converged && world.now - healedAt < convergeWithinMs) {
+      converged = await world.runUntil(() => harness.converged(NAMES), 500)
+      if (harness.anyUp()) lastUpAt = world.now
+      else if (world.now - lastUpAt >= LOST_CLUSTER_MS) {
+        harness.rebootstrap(NAMES[0]!)
+        lastUpAt = world.now
+      }
+    }
+    const convergedAfterMs = world.now - healedAt
+    if (!converged) {
+      throw new Error(
+        `cluster-faults: membership did not converge within ${convergeWithinMs} ms of healing\n${harness.describe()}\n` +
+          `nemesis:\n  ${nemesis.log.slice(-15).join('\n  ')}\nnotes:\n  ${log.notes.join('\n  ')}`,
+      )
+    }
+    const violations: string[] = []
+    const downedIncarnations = log.downed()
+    for (const name of NAMES) {
+      for (const m of harness.app(name)!.cluster.members()) {
+        const downed = downedIncarnations.get(m.node)
+        if (downed !== undefined && m.incarnation <= downed) violations.push(`${name} lists ${m.node}#${m.incarnation}, which was downed`)
+      }
+    }
+    const activations = checkSingleActivation(log.entries)
+    for (const v of activations.violations) violations.push(describeViolation(v))
+
+    const result: ScenarioResult = {
+      seed,
+      traceHash: world.traceHash,
+      events: world.traceEvents,
+      virtualMs: world.now,
+      stats: {
+        convergedAfterMs,
+        ...log.counts,
+        activations: activations.activations,
+        activationsInSharedView: activations.activationsInSharedView,
+        sharedSteps: activations.sharedSteps,
+        ...prefixed('nemesis.', { ...nemesis.counts }),
+        'net.sent': world.network.stats.sent,
+        'net.dropped': world.network.stats.dropped,
+      },
+    }
+    world.dispose()
+    if (violations.length > 0) throw new Error(`cluster-faults: ${violations.length} violation(s):\n  ${violations.slice(0, 20).join('\n  ')}`)
+    return result
+  })
+}
+
+function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [prefix + k, v]))
+}
+
+export const clusterFaults: Scenario = {
+  name: 'cluster-faults',
+  description: '5 cluster nodes with entities under partitions (incl. one-way), crashes and pauses: convergence after heal, single activation in stable views',
+  run: (seed) => runClusterFaults(seed),
+}

@@ -1,0 +1,108 @@
+// Cluster membership (and the layers above it) on 5 simulated nodes under a
+// seeded nemesis. A bounded number of seeds runs here; `pnpm sim --scenario
+// cluster-faults --seeds N` runs many more. Every failure names its seed and
+// the command that replays it.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runSeeds } from '../src/sim/scenario.js'
+import type { Scenario, ScenarioResult } from '../src/sim/scenario.js'
+import { checkSingleActivation } from '../src/sim/scenarios/cluster-activations.js'
+import { clusterFaults } from '../src/sim/scenarios/cluster-faults.js'
+import type { ClusterObservation } from '../src/sim/scenarios/cluster-harness.js'
+import { simSeeds } from '../src/sim/seeds.js'
+
+const REPLAY = 'pnpm test testkit'
+
+async function runOnce(scenario: Scenario, seed: number): Promise<ScenarioResult & { wallMs: number }> {
+  const [outcome] = await runSeeds(scenario, [seed], { replay: REPLAY })
+  if (outcome!.error !== undefined) throw outcome!.error
+  return { ...outcome!.result!, wallMs: outcome!.wallMs }
+}
+
+test('cluster under partitions, crashes and pauses: converges after heal, one activation per entity in stable views', async () => {
+  const converged: number[] = []
+  for (const seed of simSeeds(6)) {
+    const r = await runOnce(clusterFaults, seed)
+    const s = r.stats
+    converged.push(s.convergedAfterMs!)
+    console.log(
+      `  seed ${seed}: converged ${s.convergedAfterMs!.toFixed(0)} virtual ms after heal; ${r.events} events, ${(r.virtualMs / 1000).toFixed(1)} virtual s in ${r.wallMs.toFixed(0)} ms;` +
+        ` faults: ${s['nemesis.partition']} partitions, ${s['nemesis.crash']} crashes, ${s['nemesis.pause']} pauses; ${s.selfDowns} self-downs, ${s.boots} boots;` +
+        ` ${s.activations ?? 0} activations (${s.activationsInSharedView ?? 0} in a shared view)`,
+    )
+    const replay = `seed ${seed}; replay: SIM_SEED=${seed} ${REPLAY}`
+    assert.ok(s['nemesis.partition']! + s['nemesis.crash']! + s['nemesis.pause']! > 5, `the nemesis injected faults. ${replay}`)
+  }
+  console.log(`  convergence after heal (virtual ms): max ${Math.max(...converged).toFixed(0)}`)
+})
+
+test('the same seed replays the same cluster run', async () => {
+  const [seed] = simSeeds(1, 101)
+  const a = await runOnce(clusterFaults, seed!)
+  const b = await runOnce(clusterFaults, seed!)
+  assert.is(b.traceHash, a.traceHash, `seed ${seed}: same seed, different trace (nondeterminism); replay: SIM_SEED=${seed} ${REPLAY}`)
+  assert.equal(b.stats, a.stats)
+})
+
+// ---- the single-activation checker on hand-made histories -------------------
+
+function history(...steps: Array<[number, string, string, string?]>): ClusterObservation[] {
+  return steps.map(([atMs, kind, node, arg]): ClusterObservation => {
+    switch (kind) {
+      case 'boot':
+        return { kind, atMs, node, incarnation: 1 }
+      case 'crash':
+        return { kind, atMs, node }
+      case 'view':
+        return { kind, atMs, node, members: arg === '' ? [] : arg!.split(',') }
+      case 'start':
+      case 'stop':
+        return { kind, atMs, node, entity: arg! }
+      default:
+        throw new Error(kind)
+    }
+  })
+}
+
+const twoNodesUp: Array<[number, string, string, string?]> = [
+  [0, 'boot', 'a'],
+  [0, 'boot', 'b'],
+  [1, 'view', 'a', 'a,b'],
+  [1, 'view', 'b', 'a,b'],
+]
+
+test('checker: two activations under one shared view are reported', () => {
+  const r = checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'b', 'e1'], [4, 'stop', 'a', 'e1']))
+  assert.is(r.violations.length, 1)
+  assert.equal(r.violations[0]!.nodes, ['a', 'b'])
+  assert.is(r.violations[0]!.atMs, 3)
+  // Two activations on one node count too.
+  assert.is(checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'a', 'e1'])).violations.length, 1)
+})
+
+test('checker: overlap that ends before the views agree again is allowed; one that outlasts the change is not', () => {
+  const spreading = history(
+    ...twoNodesUp,
+    [2, 'start', 'a', 'e1'],
+    [3, 'view', 'a', 'a'], // a change spreading: views differ
+    [4, 'start', 'b', 'e1'],
+    [5, 'stop', 'a', 'e1'],
+    [6, 'view', 'b', 'a'],
+  )
+  assert.is(checkSingleActivation(spreading).violations.length, 0)
+  const outlasting = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'view', 'a', 'a'], [4, 'start', 'b', 'e1'], [5, 'view', 'b', 'a'], [6, 'stop', 'a', 'e1'])
+  const r = checkSingleActivation(outlasting)
+  assert.is(r.violations.length, 1)
+  assert.is(r.violations[0]!.atMs, 5)
+})
+
+test('checker: a crash ends the node activations; a booting node makes the view not shared', () => {
+  const crashed = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'crash', 'a'], [4, 'start', 'b', 'e1'])
+  assert.is(checkSingleActivation(crashed).violations.length, 0)
+  const booting = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'boot', 'c'], [4, 'start', 'b', 'e1'], [5, 'stop', 'a', 'e1'], [6, 'view', 'c', 'a,b'])
+  assert.is(checkSingleActivation(booting).violations.length, 0)
+  const booted = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'boot', 'c'], [4, 'start', 'b', 'e1'], [6, 'view', 'c', 'a,b'])
+  assert.is(checkSingleActivation(booted).violations.length, 1)
+})
+
+test.run()
