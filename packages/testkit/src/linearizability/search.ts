@@ -183,6 +183,8 @@ class WglSearch<State, Input, Output> {
 
   /** Linearizes a finished operation next if the model and the memo allow. */
   private tryFinished(node: Entry): boolean {
+    // A read that fitted here would have been placed by the reads-first rule.
+    if (this.readOnly[node.op]) return false
     const result = this.stepModel(node)
     if (!result.ok) return false
     this.visited.toggle(node.op)
@@ -223,7 +225,7 @@ class WglSearch<State, Input, Output> {
     const info = node.match === null
     const depth = (prev?.depth ?? 0) + 1
     const finiteDepth = (prev?.finiteDepth ?? 0) + (info ? 0 : 1)
-    const barrier = this.barrier
+    const barrier = info ? this.barrier : null
     this.top = { node, stateBefore: this.state, forced, choices, choiceIndex, barrier, prev, depth, finiteDepth }
     this.state = state
     lift(node)
