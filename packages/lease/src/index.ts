@@ -1,5 +1,5 @@
 export { Leases } from './leases.js'
-export type { LeasesOptions, AcquireOptions, WatchOptions } from './leases.js'
+export type { LeasesOptions, LeasesStats, AcquireOptions, WatchOptions } from './leases.js'
 export { Lease } from './lease.js'
 export type { DriftMargin } from './lease.js'
 export { FenceGuard } from './fence-guard.js'

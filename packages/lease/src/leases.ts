@@ -42,6 +42,16 @@ export interface AcquireOptions {
   value?: string
 }
 
+/** Counters of one client, for diagnostics. */
+export interface LeasesStats {
+  /** Leases granted to this client. */
+  granted: number
+  /** Of those, learned from the leader's hint rather than an answer. */
+  grantedByHint: number
+  /** Acquire requests sent (first tries, retries and waiters' polls). */
+  acquireRequests: number
+}
+
 export interface WatchOptions {
   signal?: AbortSignal
   pollMs?: number
@@ -72,6 +82,7 @@ export class Leases {
   private readonly owner: LeaseOwner
   private closed = false
   readonly elections: Election
+  readonly stats: LeasesStats = { granted: 0, grantedByHint: 0, acquireRequests: 0 }
 
   constructor(
     readonly system: ActorSystem,
@@ -229,6 +240,7 @@ export class Leases {
         clientId: this.clientId, requestId, settledBelow: this.settledBelow(),
       }
       const sentAt = this.clock.now()
+      this.stats.acquireRequests++
       let result: EntryStatus
       try {
         result = (await this.propose(command, Math.min(this.requestTimeoutMs, Math.max(1, o.waitUntil - sentAt)))) as EntryStatus
@@ -250,7 +262,10 @@ export class Leases {
           const hint = await this.waits.waitForGrant(requestId, pollMs, o.signal)
           if (hint !== null) {
             const lease = this.makeLease(name, o, requestId, hint.token, queuedSentAt)
-            if (lease !== null) return lease
+            if (lease !== null) {
+              this.stats.grantedByHint++
+              return lease
+            }
           }
           continue
         }
@@ -272,6 +287,7 @@ export class Leases {
     const lease = new Lease(this.owner, { name, mode: o.mode, token, ttlMs: o.ttlMs, value: o.value, requestId, sentAtMs })
     if (!lease.held) return null
     this.heldLeases.add(lease)
+    this.stats.granted++
     this.stalls.start(Math.max(5, lease.marginMs / 2))
     lease.startKeepAlive(sentAtMs + o.ttlMs / 3 - this.clock.now())
     return lease
