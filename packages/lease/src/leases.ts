@@ -129,8 +129,12 @@ export class Leases {
     return lease
   }
 
-  /** Acquires `name` only if it can be granted at once (nobody holds it incompatibly, nobody queues); else null. */
-  tryAcquire(name: string, options: Omit<AcquireOptions, 'waitMs'> = {}): Promise<Lease | null> {
+  /**
+   * Acquires `name` only if it can be granted at once (nobody holds it
+   * incompatibly, nobody queues); else null. It never queues; `waitMs` bounds
+   * how long it keeps trying to reach the group (LEASE_TIMEOUT).
+   */
+  tryAcquire(name: string, options: AcquireOptions = {}): Promise<Lease | null> {
     return this.acquireInternal(name, options, false)
   }
 
