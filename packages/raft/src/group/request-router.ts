@@ -133,7 +133,7 @@ export class RequestRouter {
   }
 
 
-  private requestTarget(kind: Kind, p: RequestBase): Group | null {
+  private requestTarget(kind: Kind, p: RequestBase): GroupReplica | GroupProxy | null {
     const problem = requestProblem(kind, p)
     const g = problem === null ? this.host.find(p.group) : undefined
     if (g !== undefined) return g
