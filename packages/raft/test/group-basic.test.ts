@@ -1,6 +1,32 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import type { Entry, HardState, LogStorage, PersistedState, Snapshot } from '../src/index.js'
+import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import { Cluster, Kv } from './group-harness.js'
+
+/** A memory store whose syncs can be made to fail, like a disk that returns EIO. */
+class FailingStorage implements LogStorage {
+  readonly inner = new MemoryLogStorage()
+  failing = false
+  load(): Promise<PersistedState> {
+    return this.inner.load()
+  }
+  append(entries: Entry[]): void {
+    this.inner.append(entries)
+  }
+  setHardState(state: HardState): void {
+    this.inner.setHardState(state)
+  }
+  saveSnapshot(snapshot: Snapshot): void {
+    this.inner.saveSnapshot(snapshot)
+  }
+  sync(): Promise<void> {
+    return this.failing ? Promise.reject(new Error('EIO')) : this.inner.sync()
+  }
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+}
 
 const members = ['a', 'b', 'c']
 
@@ -92,6 +118,29 @@ test('errors: TIMEOUT without a quorum, NOT_LEADER when no leader can be found, 
   await c.settle(g.get('a')!.stop())
   const stopped = await c.settle(g.get('a')!.propose({ op: 'add', key: 'x', n: 1 })).catch((e) => e)
   assert.is(stopped.code, 'GROUP_STOPPED')
+  await c.stopAll()
+})
+
+test('a replica whose storage fails stops (GROUP_STOPPED) without acknowledging anything; the others go on', async () => {
+  const c = new Cluster(6)
+  await c.start(members)
+  const stores = new Map(members.map((m) => [m, new FailingStorage()]))
+  const g = new Map()
+  for (const m of members) {
+    const h = (await c.open({ id: 'g', members, stateMachine: () => new Kv(), storage: stores.get(m)! }, [m])).get(m)!
+    g.set(m, h)
+  }
+  const leader = await c.waitForLeader(g)
+  assert.is(await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 1 })), 1)
+  stores.get(leader)!.failing = true
+  const err = await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 1 })).catch((e) => e)
+  assert.is(err.code, 'GROUP_STOPPED')
+  assert.is(await c.settle(g.get(leader)!.status()), null)
+  g.delete(leader)
+  const other = [...g.keys()][0]!
+  // The command that hit the failing disk may or may not have committed elsewhere; either way the group goes on.
+  const n = await c.settle(g.get(other)!.propose({ op: 'add', key: 'x', n: 10 }), 10_000)
+  assert.ok(n === 11 || n === 12, `got ${n}`)
   await c.stopAll()
 })
 
