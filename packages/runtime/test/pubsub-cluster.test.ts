@@ -33,7 +33,7 @@ async function cluster(names: string[], net = new MemoryNetwork(), members = nam
 }
 
 async function startNode(net: MemoryNetwork, name: string, members: string[], options: PubSubOptions = {}): Promise<PNode> {
-  const system = new ActorSystem({ name, transport: net.transport(), askTimeoutMs: 2000 })
+  const system = new ActorSystem({ name, transport: net.transport(), askTimeoutMs: 20_000 })
   await system.start()
   const view = new FakeView(name, members)
   return { system, view, pubsub: PubSub.start(system, view, { gossipIntervalMs: 50, ...options }) }
@@ -175,7 +175,7 @@ test('subscribe rejects with ASK_TIMEOUT when a peer cannot confirm, and the sub
   await a.system.terminate()
 })
 
-async function untilAsync(cond: () => Promise<boolean>, what: string, limitMs = 5000): Promise<void> {
+async function untilAsync(cond: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
   const start = performance.now()
   while (!(await cond())) {
     if (performance.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`)

@@ -94,10 +94,11 @@ export class TestCluster {
   /** Starts a node whose view is `members`. */
   async add(name: string, members: string[]): Promise<Node> {
     const { clock, askTimeoutMs, ...sharding } = this.options
-    const system = new ActorSystem({ name, transport: this.net.transport(), clock, askTimeoutMs: askTimeoutMs ?? 3000 })
+    const system = new ActorSystem({ name, transport: this.net.transport(), clock, askTimeoutMs: askTimeoutMs ?? 20_000 })
     await system.start()
     const view = new FakeView(name, members)
-    const node = { name, system, view, sharding: Sharding.start(system, view, sharding) }
+    // Real-clock tests must not hit handoff timeouts on a loaded machine unless they ask for them.
+    const node = { name, system, view, sharding: Sharding.start(system, view, { handoffTimeoutMs: 60_000, ...sharding }) }
     for (const k of this.kinds) node.sharding.register(k)
     this.nodes.set(name, node)
     return node
@@ -138,7 +139,7 @@ export async function settle(rounds = 10): Promise<void> {
 }
 
 /** Waits (real time, bounded) until `cond` holds. */
-export async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
+export async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {
   const start = performance.now()
   while (!cond()) {
     if (performance.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`)

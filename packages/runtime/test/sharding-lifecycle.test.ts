@@ -10,7 +10,7 @@ const THREE = ['a', 'b', 'c']
 const FOUR = ['a', 'b', 'c', 'd']
 
 /** Fails instead of hanging when a promise never settles (the manual clock never times asks out). */
-function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
+function within<T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle`)), ms)))]).finally(() => clearTimeout(timer))
 }
