@@ -121,6 +121,21 @@ test('errors: TIMEOUT without a quorum, NOT_LEADER when no leader can be found, 
   await c.stopAll()
 })
 
+test('bounded: requests beyond maxPendingRequests on a node are refused with OVERLOADED', async () => {
+  const c = new Cluster(7, { maxPendingRequests: 2 })
+  await c.start(members)
+  const g = await c.open({ id: 'g', members, stateMachine: () => new Kv(), requestTimeoutMs: 1000 })
+  const leader = await c.waitForLeader(g)
+  for (const m of members) if (m !== leader) c.net.partition(leader, m)
+  const h = g.get(leader)!
+  const stuck = [h.propose({ op: 'add', key: 'x', n: 1 }), h.propose({ op: 'add', key: 'x', n: 1 })]
+  await c.flush()
+  const err = await c.settle(h.propose({ op: 'add', key: 'x', n: 1 })).catch((e) => e)
+  assert.is(err.code, 'OVERLOADED')
+  await c.settle(Promise.allSettled(stuck))
+  await c.stopAll()
+})
+
 test('a replica whose storage fails stops (GROUP_STOPPED) without acknowledging anything; the others go on', async () => {
   const c = new Cluster(6)
   await c.start(members)

@@ -34,7 +34,7 @@ type Kind = 'propose' | 'read' | 'confChange' | 'transfer'
  * survive the wire.
  */
 export class RequestRouter {
-  /** Requests replicas hold, bounded by maxPendingRequests. */
+  /** Requests held on this node (waiting in a replica or forwarded), bounded by maxPendingRequests. */
   waiting = 0
   private readSeq = 0
 
@@ -145,9 +145,11 @@ export class RequestRouter {
 
   private viaProxy(g: GroupProxy, kind: Kind, p: RequestBase): void {
     const reply = this.host.deferReply()
+    if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
+    const held = this.hold(reply)
     this.forward(g.target(), kind, { ...p, forwarded: false }, (r) => {
       g.learn(r)
-      reply.resolve(r)
+      held(r)
     })
   }
 
@@ -157,9 +159,11 @@ export class RequestRouter {
       const why = leader === null ? `${this.host.self} knows no leader of group ${p.group}` : `${this.host.self} is not the leader of group ${p.group}`
       return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
     }
+    if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
+    const held = this.hold(reply)
     const done: Reply = (r) => {
       g.forwards.delete(done)
-      reply.resolve(r)
+      held(r)
     }
     g.forwards.add(done)
     this.forward(leader, kind, { ...p, forwarded: true }, done)
@@ -181,7 +185,7 @@ export class RequestRouter {
     )
   }
 
-  /** Counts a request a replica holds until it replies. */
+  /** Counts a request held here (by a replica, or forwarded) until it is answered. */
   private hold(reply: DeferredReply<HostReply>): Reply {
     this.waiting++
     let done = false
