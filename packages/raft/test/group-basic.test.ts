@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Entry, HardState, LogStorage, PersistedState, Snapshot } from '../src/index.js'
+import type { Entry, HardState, LogStorage, PersistedState, RaftGroup, Snapshot } from '../src/index.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import { Cluster, Kv } from './group-harness.js'
 
@@ -140,7 +140,7 @@ test('a replica whose storage fails stops (GROUP_STOPPED) without acknowledging 
   const c = new Cluster(6)
   await c.start(members)
   const stores = new Map(members.map((m) => [m, new FailingStorage()]))
-  const g = new Map()
+  const g = new Map<string, RaftGroup<any, any, any, any>>()
   for (const m of members) {
     const h = (await c.open({ id: 'g', members, stateMachine: () => new Kv(), storage: stores.get(m)! }, [m])).get(m)!
     g.set(m, h)
