@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   'actor-memory': async () => (await import('./actor-memory.js')).run(),
   'remote-tell': async () => (await import('./remote-tell.js')).run(),
   'remote-ask': async () => (await import('./remote-ask.js')).run(),
+  'entity-rebalance': async () => (await import('./entity-rebalance.js')).run(),
 }
 
 const args = process.argv.slice(2)

@@ -17,6 +17,9 @@ export const ErrorCode = {
   CodecError: 'CODEC_ERROR',
   MessageTooLarge: 'MESSAGE_TOO_LARGE',
   Backpressure: 'BACKPRESSURE',
+  UnknownEntityKind: 'UNKNOWN_ENTITY_KIND',
+  InvalidEntityId: 'INVALID_ENTITY_ID',
+  ShardBufferFull: 'SHARD_BUFFER_FULL',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

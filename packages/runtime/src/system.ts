@@ -39,6 +39,9 @@ export interface SystemOptions {
   remoting?: RemotingOptions
 }
 
+/** Resolves refs of a custom address space; undefined for paths it does not own. */
+export type RefResolverHook = (node: string, path: string, uid: number) => ActorRef | undefined
+
 export interface DeadLetter {
   recipient: string
   type: string
@@ -108,9 +111,34 @@ export class ActorSystem {
 
   /** A ref to the actor at `path` on `node` (any incarnation). */
   remoteRef<P extends Protocol = AnyProtocol>(node: string, path: string): ActorRef<P> {
+    const custom = this.resolveCustomRef(node, path, 0)
+    if (custom !== undefined) return custom as ActorRef<P>
     if (node === this.name) return (this.lookup(path) ?? this.missingRef(path)) as ActorRef<P>
     if (!this.remoting) throw new TroupeError('INVALID_ARGUMENT', `system ${this.name} has no transport; cannot reach node ${node}`)
     return this.remoting.refFor(node, path) as ActorRef<P>
+  }
+
+  /**
+   * Adds a resolver for refs that arrive inside messages (or come from
+   * `remoteRef`): it returns a ref for paths it owns, e.g. `/entity/<kind>/<id>`,
+   * and undefined for the rest. Returns a function that removes it.
+   */
+  registerRefResolver(resolve: RefResolverHook): () => void {
+    this.refResolvers.push(resolve)
+    return () => {
+      const i = this.refResolvers.indexOf(resolve)
+      if (i >= 0) this.refResolvers.splice(i, 1)
+    }
+  }
+  private readonly refResolvers: RefResolverHook[] = []
+
+  /** @internal */
+  resolveCustomRef(node: string, path: string, uid: number): ActorRef | undefined {
+    for (const resolve of this.refResolvers) {
+      const ref = resolve(node, path, uid)
+      if (ref !== undefined) return ref
+    }
+    return undefined
   }
 
   /** Gives the transport the address of `node` (cluster membership learns them through gossip). */
@@ -125,7 +153,7 @@ export class ActorSystem {
 
   /** @internal the codec of this system (refs decode against it). */
   get codec(): Codec {
-    return (this.ownCodec ??= this.remoting?.codec ?? new Codec((node, path) => this.remoteRef(node, path)))
+    return (this.ownCodec ??= this.remoting?.codec ?? new Codec((node, path, uid) => this.resolveCustomRef(node, path, uid) ?? this.remoteRef(node, path)))
   }
   private ownCodec: Codec | null = null
 
@@ -146,6 +174,7 @@ export class ActorSystem {
   private remotingHost(): RemotingHost {
     return {
       name: this.name,
+      resolveRef: (node, path, uid) => this.resolveCustomRef(node, path, uid),
       localTarget: (path, uid) => {
         const cell = this.lookupCell(path)
         return cell && (uid === 0 || cell.uid === uid) ? cell : undefined

@@ -11,6 +11,8 @@ import type { WireError, WireStopReason } from './wire.js'
 /** What remoting needs from its system. */
 export interface RemotingHost {
   readonly name: string
+  /** Custom address spaces (entities) first; undefined for ordinary paths. */
+  resolveRef(node: string, path: string, uid: number): ActorRef | undefined
   /** A live local actor at `path` with the given uid (0: any incarnation). */
   localTarget(path: string, uid: number): (RefTarget & WatchableTarget) | undefined
   pendingAsk(timeoutMs: number | undefined, describe: () => string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
@@ -101,6 +103,8 @@ export class Remoting {
 
   /** A ref to `path` on `node` (uid 0: whichever incarnation lives there). */
   refFor(node: string, path: string, uid = 0): ActorRef {
+    const custom = this.host.resolveRef(node, path, uid)
+    if (custom !== undefined) return custom
     if (node === this.host.name) {
       const local = this.host.localTarget(path, uid)
       return new ActorRef(local ?? new MissingTarget(this.host, node, path, uid))

@@ -88,15 +88,11 @@ class EntityAsk implements ReplyTarget {
  * Returns a function that removes it.
  */
 export function installEntityRefResolver(system: ActorSystem, resolve: (kind: string, id: string) => ActorRef | undefined): () => void {
-  const codec = system.codec as unknown as { resolve: RefResolver }
-  const previous = codec.resolve
-  codec.resolve = (node, path, uid) => {
-    const parsed = path.startsWith(ENTITY_PATH_ROOT) ? parseEntityPath(path) : undefined
-    return (parsed && resolve(parsed.kind, parsed.id)) ?? previous(node, path, uid)
-  }
-  return () => {
-    codec.resolve = previous
-  }
+  return system.registerRefResolver((_node, path) => {
+    if (!path.startsWith(ENTITY_PATH_ROOT)) return undefined
+    const parsed = parseEntityPath(path)
+    return parsed ? resolve(parsed.kind, parsed.id) : undefined
+  })
 }
 
 export function entityRef<P extends object>(target: EntityTarget): ActorRef<P> {

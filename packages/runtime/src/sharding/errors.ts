@@ -1,9 +1,8 @@
-import type { ErrorCode } from '../errors.js'
 import { TroupeError } from '../errors.js'
 
 /**
  * Codes of the operating failures of sharding. They belong in the runtime's
- * closed `ErrorCode` set; until they are added there they are cast in.
+ * closed `ErrorCode` set.
  */
 export const ShardingErrorCode = {
   /** `entity()` or a routed message names a kind this node has not registered. */
@@ -17,5 +16,5 @@ export const ShardingErrorCode = {
 export type ShardingErrorCode = (typeof ShardingErrorCode)[keyof typeof ShardingErrorCode]
 
 export function shardingError(code: ShardingErrorCode, message: string): TroupeError {
-  return new TroupeError(code as unknown as ErrorCode, message)
+  return new TroupeError(code, message)
 }
