@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   'remote-tell': async () => (await import('./remote-tell.js')).run(),
   'remote-ask': async () => (await import('./remote-ask.js')).run(),
   'entity-rebalance': async () => (await import('./entity-rebalance.js')).run(),
+  lease: async () => (await import('./lease.js')).run(),
 }
 
 const args = process.argv.slice(2)
