@@ -102,6 +102,8 @@ export interface RaftKvOptions {
   nemesis?: NemesisOptions | false
   snapshotEveryEntries?: number
   host?: RaftHostOptions
+  /** Receives the client history before it is checked (for debugging a failing seed). */
+  onHistory?: (ops: ReturnType<HistoryRecorder<Input, unknown>['operations']>) => void
 }
 
 type Input = KvInput<string, number>
@@ -233,6 +235,7 @@ export async function runRaftKv(seed: number, options: RaftKvOptions = {}): Prom
     }
 
     const ops = rec.operations()
+    options.onHistory?.(ops)
     const check = checkLinearizability(kvModel<string, number>(), ops, { maxSteps: 5_000_000 })
     if (check.result === 'illegal') violations.push(`history of ${ops.length} operations is not linearizable:\n${check.explanation}`)
     violations.push(...history.violations)
