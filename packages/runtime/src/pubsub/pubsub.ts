@@ -39,7 +39,7 @@ export interface PubSubStats {
  * its local subscribers and knows which other nodes have subscribers for
  * which topics; `publish` on any node sends the message once to each node
  * with subscribers, and each node delivers it to its own. Subscribers receive
- * `tell('published', { topic, message })`. Guarantees: docs/entities.md.
+ * `tell('published', { topic, message })`. Guarantees: the package README (Entities).
  */
 export class PubSub {
   private readonly mediator: Mediator

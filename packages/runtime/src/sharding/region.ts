@@ -55,7 +55,7 @@ export interface RegionStats {
  * The shard region of one node (/system/sharding). It routes every message
  * for an entity: to a local entity (activating it on first use), to the
  * owner's region, or into a bounded buffer while the shard moves. The state
- * machine per shard is in local-shard.ts; the guarantees in docs/entities.md.
+ * machine per shard is in local-shard.ts; the guarantees in the package README (Entities).
  */
 export class ShardRegion {
   private ctx!: ActorContext<any>

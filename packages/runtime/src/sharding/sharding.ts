@@ -41,7 +41,7 @@ export type ShardingStats = RegionStats
  * with the same options and registers the same kinds; `entity(Kind, id)`
  * then gives a ref that works from any node: the first message activates the
  * entity on the shard's owner, chosen by rendezvous hashing over the up
- * members. Guarantees: docs/entities.md.
+ * members. Guarantees: the package README (Entities).
  */
 export class Sharding {
   private readonly kinds = new Map<string, ActorDef<any, any>>()

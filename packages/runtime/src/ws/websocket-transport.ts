@@ -38,7 +38,7 @@ const CLOSE_GRACE_MS = 2000
  * Transport over WebSocket (`ws`): one authenticated connection per node
  * pair, dialed on demand, with a bounded queue while connecting, backpressure
  * from the socket's buffered bytes and redial with capped backoff. See
- * docs/ws-transport.md for the protocol and the security model.
+ * the package README (WebSocket transport) for the protocol and the security model.
  */
 export class WebSocketTransport implements Transport {
   private readonly o: ResolvedOptions
