@@ -207,14 +207,14 @@ export class GroupReplica {
 
   // --- quiescence ----------------------------------------------------------
 
-  /** On the leader: nothing to replicate, every follower caught up and recently heard from. */
-  canQuiesce(quiesceAfterTicks: number): boolean {
+  /** On the leader: nothing to replicate, every follower caught up and its node recently heard from. */
+  canQuiesce(quiesceAfterTicks: number, live: (node: string) => boolean): boolean {
     if (this.role !== 'leader' || this.inflight !== null || this.pendingCount > 0 || this.idleTicks < quiesceAfterTicks) return false
     const st = this.core.status()
     if (st.role !== 'leader' || st.leadTransferee !== null || st.commit !== st.lastIndex || st.applied !== st.commit) return false
     for (const p of st.progress) {
       if (p.id === this.port.self) continue
-      if (p.match !== st.lastIndex || p.state !== 'replicate' || !p.recentActive) return false
+      if (p.match !== st.lastIndex || p.state !== 'replicate' || !live(p.id)) return false
     }
     return true
   }

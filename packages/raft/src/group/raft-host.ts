@@ -246,11 +246,16 @@ class RaftHost {
   tick(): void {
     const now = this.now()
     const quiesceAfter = this.o.quiesceAfterTicks
+    const electionMs = this.o.electionTicks * this.o.tickMs
+    const live = (node: string) => !this.liveness.silent(node, now, electionMs)
     for (const g of this.active) {
       g.core.tick()
       g.idleTicks++
       this.dirty.add(g)
-      if (quiesceAfter > 0 && g.role === 'leader' && !g.wantQuiesce && g.canQuiesce(quiesceAfter)) g.wantQuiesce = true
+      // Checked once per quiesceAfter idle ticks: a group that cannot quiesce (a follower down) costs little.
+      if (quiesceAfter > 0 && g.role === 'leader' && !g.wantQuiesce && g.idleTicks % quiesceAfter === 0 && g.canQuiesce(quiesceAfter, live)) {
+        g.wantQuiesce = true
+      }
     }
     this.counters.groupTicks += this.active.size
     if (now - this.lastLivenessMs >= this.o.livenessIntervalMs / 2) this.livenessRound(now)
@@ -258,16 +263,24 @@ class RaftHost {
     this.drain()
   }
 
-  /** Pings quiet peers; wakes quiesced followers whose leader's node went silent. */
+  /**
+   * Pings quiet peers. Wakes quiesced followers whose leader's node went
+   * silent (they may campaign), and quiesced leaders that cannot hear a
+   * quorum (CheckQuorum then steps them down instead of leading on, unseen).
+   */
   private livenessRound(now: number): void {
     this.lastLivenessMs = now
     const peers = new Set<string>()
+    const silent = (node: string) => node !== this.self && this.liveness.silent(node, now, this.o.livenessTimeoutMs)
     for (const g of this.groups.values()) {
       if (!(g instanceof GroupReplica)) continue
       for (const n of g.config.voters) peers.add(n)
       for (const n of g.config.learners) peers.add(n)
-      if (g.quiesced && g.role !== 'leader' && (g.leader === null || this.liveness.silent(g.leader, now, this.o.livenessTimeoutMs))) {
-        this.o.log?.(`[${g.id}] ${this.self} wakes: leader ${g.leader} silent for ${this.o.livenessTimeoutMs} ms`)
+      if (!g.quiesced) continue
+      const voters = g.config.voters
+      const lost = g.role === 'leader' ? voters.filter((v) => !silent(v)).length <= voters.length / 2 : g.leader === null || silent(g.leader)
+      if (lost) {
+        this.o.log?.(`[${g.id}] ${this.self} wakes: ${g.role === 'leader' ? 'no quorum heard' : `leader ${g.leader} silent`} for ${this.o.livenessTimeoutMs} ms`)
         this.wake(g)
       }
     }
