@@ -238,6 +238,7 @@ export async function runRaftKv(seed: number, options: RaftKvOptions = {}): Prom
     options.onHistory?.(ops)
     const check = checkLinearizability(kvModel<string, number>(), ops, { maxSteps: 5_000_000 })
     if (check.result === 'illegal') violations.push(`history of ${ops.length} operations is not linearizable:\n${check.explanation}`)
+    if (check.result === 'unknown') violations.push(`the checker gave up on ${ops.length} operations: ${check.explanation}`)
     violations.push(...history.violations)
     if (stats.ok === 0) violations.push('no operation succeeded: the run tested nothing')
 
