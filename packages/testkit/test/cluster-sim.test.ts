@@ -8,6 +8,7 @@ import { runSeeds } from '../src/sim/scenario.js'
 import type { Scenario, ScenarioResult } from '../src/sim/scenario.js'
 import { checkSingleActivation } from '../src/sim/scenarios/cluster-activations.js'
 import { clusterFaults } from '../src/sim/scenarios/cluster-faults.js'
+import { clusterHandoff } from '../src/sim/scenarios/cluster-handoff.js'
 import type { ClusterObservation } from '../src/sim/scenarios/cluster-harness.js'
 import { simSeeds } from '../src/sim/seeds.js'
 
@@ -28,12 +29,25 @@ test('cluster under partitions, crashes and pauses: converges after heal, one ac
     console.log(
       `  seed ${seed}: converged ${s.convergedAfterMs!.toFixed(0)} virtual ms after heal; ${r.events} events, ${(r.virtualMs / 1000).toFixed(1)} virtual s in ${r.wallMs.toFixed(0)} ms;` +
         ` faults: ${s['nemesis.partition']} partitions, ${s['nemesis.crash']} crashes, ${s['nemesis.pause']} pauses; ${s.selfDowns} self-downs, ${s.boots} boots;` +
-        ` ${s.activations ?? 0} activations (${s.activationsInSharedView ?? 0} in a shared view)`,
+        ` ${s.activations} activations (${s.activationsInSharedView} in a shared view), asks ${s.answered}/${s.asked} answered`,
     )
     const replay = `seed ${seed}; replay: SIM_SEED=${seed} ${REPLAY}`
     assert.ok(s['nemesis.partition']! + s['nemesis.crash']! + s['nemesis.pause']! > 5, `the nemesis injected faults. ${replay}`)
+    assert.ok(s.answered! > 100 && s.activationsInSharedView! > 10, `entities were used, also in shared views. ${replay}`)
   }
   console.log(`  convergence after heal (virtual ms): max ${Math.max(...converged).toFixed(0)}`)
+})
+
+test('planned join, leave and rejoin while clients stream: nothing lost, no duplicates, order per sender, one activation at a time', async () => {
+  for (const seed of simSeeds(4)) {
+    const r = await runOnce(clusterHandoff, seed)
+    const s = r.stats
+    console.log(
+      `  seed ${seed}: ${s.told} tells and ${s.asked} asks, ${s.activations} activations${s.overlappingChanges ? ', leave while the join spread' : ''};` +
+        ` converged after join ${s.joinMs?.toFixed(0) ?? '-'} ms, leave ${s.leaveMs!.toFixed(0)} ms, rejoin ${s.rejoinMs!.toFixed(0)} ms (virtual); ${r.wallMs.toFixed(0)} ms wall`,
+    )
+    assert.ok(s.told! > 1000 && s.asked! > 100, `the clients streamed. seed ${seed}; replay: SIM_SEED=${seed} ${REPLAY}`)
+  }
 })
 
 test('the same seed replays the same cluster run', async () => {
@@ -70,39 +84,41 @@ const twoNodesUp: Array<[number, string, string, string?]> = [
   [1, 'view', 'a', 'a,b'],
   [1, 'view', 'b', 'a,b'],
 ]
+const SETTLE = { settleMs: 100 }
 
-test('checker: two activations under one shared view are reported', () => {
-  const r = checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'b', 'e1'], [4, 'stop', 'a', 'e1']))
+test('checker: an activation that starts in a shared view while another runs is reported', () => {
+  const r = checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'b', 'e1'], [4, 'stop', 'a', 'e1']), SETTLE)
   assert.is(r.violations.length, 1)
+  assert.is(r.violations[0]!.rule, 'started-while-active')
   assert.equal(r.violations[0]!.nodes, ['a', 'b'])
   assert.is(r.violations[0]!.atMs, 3)
   // Two activations on one node count too.
-  assert.is(checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'a', 'e1'])).violations.length, 1)
+  assert.is(checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'start', 'a', 'e1']), SETTLE).violations.length, 1)
+  // One after the other is fine.
+  assert.is(checkSingleActivation(history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'stop', 'a', 'e1'], [3, 'start', 'b', 'e1']), SETTLE).violations.length, 0)
 })
 
-test('checker: overlap that ends before the views agree again is allowed; one that outlasts the change is not', () => {
-  const spreading = history(
-    ...twoNodesUp,
-    [2, 'start', 'a', 'e1'],
-    [3, 'view', 'a', 'a'], // a change spreading: views differ
-    [4, 'start', 'b', 'e1'],
-    [5, 'stop', 'a', 'e1'],
-    [6, 'view', 'b', 'a'],
-  )
-  assert.is(checkSingleActivation(spreading).violations.length, 0)
-  const outlasting = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'view', 'a', 'a'], [4, 'start', 'b', 'e1'], [5, 'view', 'b', 'a'], [6, 'stop', 'a', 'e1'])
-  const r = checkSingleActivation(outlasting)
-  assert.is(r.violations.length, 1)
-  assert.is(r.violations[0]!.atMs, 5)
+test('checker: an overlap from before the views agreed may last until the view settles, not longer', () => {
+  const before: Array<[number, string, string, string?]> = [...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'view', 'a', 'a'], [4, 'start', 'b', 'e1'], [5, 'view', 'b', 'a']]
+  assert.is(checkSingleActivation(history(...before, [50, 'stop', 'a', 'e1'], [500, 'view', 'a', 'a']), SETTLE).violations.length, 0)
+  const late = checkSingleActivation(history(...before, [200, 'stop', 'a', 'e1']), SETTLE)
+  assert.is(late.violations.length, 1)
+  assert.is(late.violations[0]!.rule, 'overlap-in-settled-view')
+  assert.is(late.violations[0]!.atMs, 105)
+  // No later event at all: the end of the run closes the interval.
+  assert.is(checkSingleActivation(history(...before), { ...SETTLE, endMs: 1000 }).violations.length, 1)
+  assert.is(checkSingleActivation(history(...before), { ...SETTLE, endMs: 100 }).violations.length, 0)
+  // Mode 'always' allows no overlap at all.
+  assert.is(checkSingleActivation(history(...before, [50, 'stop', 'a', 'e1']), { mode: 'always' }).violations[0]?.rule, 'overlap')
 })
 
 test('checker: a crash ends the node activations; a booting node makes the view not shared', () => {
   const crashed = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'crash', 'a'], [4, 'start', 'b', 'e1'])
-  assert.is(checkSingleActivation(crashed).violations.length, 0)
+  assert.is(checkSingleActivation(crashed, SETTLE).violations.length, 0)
   const booting = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'boot', 'c'], [4, 'start', 'b', 'e1'], [5, 'stop', 'a', 'e1'], [6, 'view', 'c', 'a,b'])
-  assert.is(checkSingleActivation(booting).violations.length, 0)
+  assert.is(checkSingleActivation(booting, { ...SETTLE, endMs: 1000 }).violations.length, 0)
   const booted = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'boot', 'c'], [4, 'start', 'b', 'e1'], [6, 'view', 'c', 'a,b'])
-  assert.is(checkSingleActivation(booted).violations.length, 1)
+  assert.is(checkSingleActivation(booted, { ...SETTLE, endMs: 1000 }).violations.length, 1)
 })
 
 test.run()

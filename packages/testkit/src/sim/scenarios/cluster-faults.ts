@@ -11,6 +11,8 @@ import { Nemesis } from '../nemesis.js'
 import { traced } from '../scenario.js'
 import type { Scenario, ScenarioResult } from '../scenario.js'
 import { checkSingleActivation, describeViolation } from './cluster-activations.js'
+import { EntityTraffic } from './cluster-entities.js'
+import type { EntityApp } from './cluster-entities.js'
 import { ClusterHarness } from './cluster-harness.js'
 
 export interface ClusterFaultsOptions {
@@ -27,18 +29,21 @@ export interface ClusterFaultsOptions {
 const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5']
 /** With no cluster up anywhere for this long, the operator re-forms it. */
 const LOST_CLUSTER_MS = 3000
+const HANDOFF_TIMEOUT_MS = 2000
 
 export async function runClusterFaults(seed: number, options: ClusterFaultsOptions = {}): Promise<ScenarioResult> {
-  const harness = new ClusterHarness(seed, {
+  const traffic = new EntityTraffic({ entities: options.entities ?? 40, handoffTimeoutMs: HANDOFF_TIMEOUT_MS })
+  const harness = new ClusterHarness<EntityApp>(seed, {
     names: NAMES,
     world: { network: { latencyMs: { min: 1, max: 15 } } },
-    extend: () => ({}),
+    extend: (env, system, cluster, log) => traffic.boot(env, system, cluster, log),
   })
   const { world, log } = harness
   return traced(world, async () => {
     if (!(await world.runUntil(() => harness.converged(NAMES), 10_000))) {
       throw new Error(`cluster-faults: the 5 nodes did not form a cluster within 10 s\n${harness.describe()}`)
     }
+    traffic.start()
     const nemesis = new Nemesis(world, {
       intervalMs: options.nemesisIntervalMs ?? 700,
       durationMs: { min: 200, max: 3500 },
@@ -73,14 +78,19 @@ export async function runClusterFaults(seed: number, options: ClusterFaultsOptio
       )
     }
     const violations: string[] = []
-    const downedIncarnations = log.downed()
+    // A downed incarnation never comes back: no node lists one it saw downed.
     for (const name of NAMES) {
-      for (const m of harness.app(name)!.cluster.members()) {
-        const downed = downedIncarnations.get(m.node)
-        if (downed !== undefined && m.incarnation <= downed) violations.push(`${name} lists ${m.node}#${m.incarnation}, which was downed`)
+      const app = harness.app(name)!
+      const members = app.cluster.members()
+      for (const [node, inc] of log.downedSeenBy(`${name}#${app.incarnation}`)) {
+        const back = members.find((m) => m.node === node && m.incarnation === inc && m.status !== 'down')
+        if (back !== undefined) violations.push(`${name} saw ${node}#${inc} downed, and now lists it as ${back.status}`)
       }
     }
-    const activations = checkSingleActivation(log.entries)
+    await traffic.checkAllReachable(harness)
+    violations.push(...traffic.violations)
+    // An overlap left from a time when views differed ends within 2 × handoffTimeoutMs of the new view.
+    const activations = checkSingleActivation(log.entries, { settleMs: 2 * HANDOFF_TIMEOUT_MS, endMs: world.now })
     for (const v of activations.violations) violations.push(describeViolation(v))
 
     const result: ScenarioResult = {
@@ -93,14 +103,18 @@ export async function runClusterFaults(seed: number, options: ClusterFaultsOptio
         ...log.counts,
         activations: activations.activations,
         activationsInSharedView: activations.activationsInSharedView,
-        sharedSteps: activations.sharedSteps,
+        settledMs: activations.settledMs,
+        ...traffic.counts,
         ...prefixed('nemesis.', { ...nemesis.counts }),
         'net.sent': world.network.stats.sent,
         'net.dropped': world.network.stats.dropped,
       },
     }
     world.dispose()
-    if (violations.length > 0) throw new Error(`cluster-faults: ${violations.length} violation(s):\n  ${violations.slice(0, 20).join('\n  ')}`)
+    if (violations.length > 0) {
+      if (process.env.CLUSTER_SIM_DUMP) for (const e of log.entries) console.log(JSON.stringify(e))
+      throw new Error(`cluster-faults: ${violations.length} violation(s):\n  ${violations.slice(0, 20).join('\n  ')}`)
+    }
     return result
   })
 }

@@ -51,11 +51,10 @@ export interface ClusterHarnessOptions<X> {
 /** The observations, plus a few counters; shared by all incarnations of all nodes. */
 export class ObservationLog {
   readonly entries: ClusterObservation[] = []
-  /** Downings each node incarnation saw: [node, incarnation]. */
-  private readonly downsSeen = new Map<string, Array<[string, number]>>()
-  private readonly removedObservers = new Set<string>()
   readonly notes: string[] = []
   readonly counts = { boots: 0, supervisorRestarts: 0, bootstraps: 0, selfDowns: 0 }
+  /** Downings each node incarnation saw, as [node, incarnation]. */
+  private readonly downsSeen = new Map<string, Array<[string, number]>>()
 
   constructor(private readonly now: () => number) {}
 
@@ -69,24 +68,14 @@ export class ObservationLog {
     this.downsSeen.set(observer, list)
   }
 
-  /** The observer's cluster ended removed: it gossips nothing more, so what only it decided never took effect. */
-  observerRemoved(observer: string): void {
-    this.removedObservers.add(observer)
-  }
-
   /**
-   * Highest incarnation downed, per node, as seen by observers that were not
-   * removed themselves (a stale leader may down someone in the very step it
-   * learns of its own removal; that decision dies with it, and if it had
-   * spread, a surviving observer saw it too).
+   * The incarnations `observer` (name#incarnation) saw downed. Only the
+   * observer's own list is binding on it: a decision made by a node cut off
+   * from everyone (a minority leader on a one-way link) may never spread and
+   * so never take effect elsewhere.
    */
-  downed(): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const [observer, list] of this.downsSeen) {
-      if (this.removedObservers.has(observer)) continue
-      for (const [node, inc] of list) out.set(node, Math.max(out.get(node) ?? 0, inc))
-    }
-    return out
+  downedSeenBy(observer: string): ReadonlyArray<[string, number]> {
+    return this.downsSeen.get(observer) ?? []
   }
 
   note(what: string): void {
@@ -166,13 +155,15 @@ export class ClusterHarness<X> {
   }
 
   /**
-   * Every node in `names` runs a live cluster, each sees exactly `names` up
-   * and reachable, and they all name the same leader.
+   * Every node in `names` runs (not stalled) a live cluster, each sees
+   * exactly `names` up and reachable, and they all name the same leader.
    */
   converged(names: readonly string[]): boolean {
     const want = [...names].sort().join(',')
     let leader: string | null | undefined
     for (const name of names) {
+      // A stalled process still looks fine to the others until the detector notices: wait for it to run again.
+      if (this.world.node(name).paused) return false
       const app = this.app(name)
       if (app === null || !app.cluster.isUp) return false
       if (app.cluster.upMembers().join(',') !== want) return false
@@ -229,10 +220,7 @@ export class ClusterHarness<X> {
       log.counts.selfDowns++
       this.superviseRestart(name, incarnation, 'downed')
     })
-    cluster.on('selfRemoved', () => {
-      log.observerRemoved(`${name}#${incarnation}`)
-      this.superviseRestart(name, incarnation, 'removed')
-    })
+    cluster.on('selfRemoved', () => this.superviseRestart(name, incarnation, 'removed'))
     const extra = await this.options.extend(env, system, cluster, log)
     return { system, cluster, incarnation, extra }
   }
