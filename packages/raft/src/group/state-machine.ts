@@ -3,7 +3,7 @@ export interface ApplyMeta {
   /** Log index of the command: strictly increasing, identical on every replica. */
   index: number
   term: number
-  /** The leader's clock when it appended the command (ms); replicas see the same value. */
+  /** Log time (ms): the newest leader clock reading written into the log so far; never goes back, equal on every replica. */
   timeMs: number
   clientId: string
   seq: number
