@@ -41,6 +41,17 @@ test('100 groups on 3 nodes all elect a leader and commit writes sent through ev
   await c.stopAll()
 })
 
+test('bounded work per turn: with 4 Readies per host turn, 50 busy groups still all make progress', async () => {
+  const c = new Cluster(25, { maxReadiesPerTurn: 4 })
+  await c.start(members)
+  const groups = await openMany(c, 50)
+  const writes = groups.flatMap((g, i) => members.map((node) => g.get(node)!.propose({ op: 'add', key: 'n', n: i })))
+  const results = await c.settle(Promise.all(writes), 20_000)
+  assert.is(results.length, 150)
+  for (const [i, g] of groups.entries()) assert.is(await c.settle(g.get('a')!.read({ op: 'get', key: 'n' })), 3 * i)
+  await c.stopAll()
+})
+
 test('1,000 idle groups on 3 nodes quiesce: no group ticks and only per-node liveness pings travel', async () => {
   const c = new Cluster(22)
   await c.start(members)
