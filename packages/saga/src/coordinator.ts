@@ -68,6 +68,7 @@ export class SagaCoordinator {
   private readonly definitions = new Map<string, SagaPlan>()
   private readonly active = new Map<string, Active>()
   private readonly waiters = new Map<string, Waiter[]>()
+  private readonly starting = new Map<string, Promise<{ id: string; created: boolean }>>()
   private readonly listeners: Listeners
   private readonly maxActive: number
   private readonly appendEnv: AppendEnv
@@ -113,7 +114,21 @@ export class SagaCoordinator {
     this.register(def)
     const id = options.id ?? this.freshId()
     if (typeof id !== 'string' || id.length === 0 || id.length > 400) throw new SagaError('INVALID_ARGUMENT', 'a saga id is a string of 1 to 400 characters')
+    // A start of this id in flight here: acknowledge only once its SagaStarted is durable.
+    const inFlight = this.starting.get(id)
+    if (inFlight) return inFlight.then(() => ({ id, created: false }))
+    // Driven here (resumed from the log): its SagaStarted is durable.
     if (this.active.has(id)) return { id, created: false }
+    const started = this.startNew(def, input, id)
+    this.starting.set(id, started)
+    try {
+      return await started
+    } finally {
+      this.starting.delete(id)
+    }
+  }
+
+  private async startNew<I>(def: Saga<I, any>, input: I, id: string): Promise<{ id: string; created: boolean }> {
     if (this.active.size >= this.maxActive) throw new SagaError('OVERLOADED', `${this.active.size} sagas active on ${this.node} (maxActiveSagas)`)
     let copy: unknown
     try {
