@@ -1,0 +1,163 @@
+// The browser's side of a node: an HTTP server (node:http) for the page and
+// a WebSocket endpoint (/ws, `ws` package) where each connection becomes a
+// session actor. Frames are size-limited, rate-limited per connection and
+// parsed here; a bad frame is answered with an error to that page only.
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocket, WebSocketServer } from 'ws'
+import type { RawData } from 'ws'
+import type { ActorRef, ActorSystem } from '@troupe/runtime'
+import type { NodeDirectory } from './directory.js'
+import { FRAME_BURST, FRAMES_PER_SECOND, MAX_BUFFERED_BYTES, MAX_FRAME_BYTES, MAX_REJECTED_FRAMES, MAX_SESSIONS_PER_NODE } from './limits.js'
+import { ChatErrorCode } from './protocol.js'
+import type { NodeInfo, ServerFrame } from './protocol.js'
+import type { BrowserLink, SessionDef, SessionProtocol } from './session.js'
+import { TokenBucket } from './token-bucket.js'
+import { parseClientFrame } from './validate.js'
+
+const PUBLIC = new URL('./public/', import.meta.url)
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+}
+// The page loads nothing but its own files and talks only to chat nodes.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+export interface GatewayOptions {
+  system: ActorSystem
+  session: SessionDef
+  host: string
+  port: number
+  /** Extra facts for GET /healthz. */
+  health: () => Record<string, unknown>
+}
+
+export class Gateway {
+  private readonly server: Server
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false })
+  private readonly files = new Map<string, Buffer>()
+  private readonly links = new Map<WebSocket, { link: BrowserLink; ref: ActorRef<SessionProtocol> }>()
+  private readonly keyPrefix: string
+  private nextSession = 1
+  private directory: NodeDirectory | null = null
+
+  constructor(private readonly o: GatewayOptions) {
+    for (const { file } of Object.values(STATIC)) this.files.set(file, readFileSync(new URL(file, PUBLIC)))
+    this.keyPrefix = `${o.system.name}.${Math.floor(o.system.random() * 2 ** 32).toString(36)}`
+    this.server = createServer((req, res) => this.http(req, res))
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
+  }
+
+  /** The node list pages get; set once the HTTP port is known (right after `listen`). */
+  attachDirectory(directory: NodeDirectory): void {
+    this.directory = directory
+    directory.onChange((nodes) => this.broadcast({ t: 'nodes', nodes }))
+  }
+
+  private nodes(): NodeInfo[] {
+    return this.directory?.nodes() ?? []
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.o.port, this.o.host, () => resolve(this.server.address() as AddressInfo))
+    })
+  }
+
+  get sessions(): number {
+    return this.links.size
+  }
+
+  /** Closes every browser connection (1001: pages reconnect elsewhere) and the server. */
+  async close(): Promise<void> {
+    for (const ws of this.links.keys()) ws.close(1001, 'node stopping')
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private http(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'method not allowed')
+    const file = STATIC[path]
+    if (file !== undefined) return this.reply(res, 200, file.type, this.files.get(file.file)!)
+    if (path === '/api/nodes') return this.json(res, { self: this.o.system.name, nodes: this.nodes() })
+    if (path === '/healthz') return this.json(res, { node: this.o.system.name, sessions: this.links.size, ...this.o.health() })
+    this.reply(res, 404, 'text/plain', 'not found')
+  }
+
+  private json(res: ServerResponse, body: unknown): void {
+    this.reply(res, 200, 'application/json', JSON.stringify(body))
+  }
+
+  private reply(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...SECURITY_HEADERS })
+    res.end(body)
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {})
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return void socket.destroy()
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws))
+  }
+
+  private accept(ws: WebSocket): void {
+    ws.on('error', () => {}) // a broken socket also emits close
+    if (this.links.size >= MAX_SESSIONS_PER_NODE) return ws.close(1013, 'node full, try another')
+    const n = this.nextSession++
+    const link: BrowserLink = {
+      send(frame: ServerFrame) {
+        if (ws.readyState !== WebSocket.OPEN) return
+        // A page that does not read its socket would make us buffer without bound.
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1013, 'too slow')
+        ws.send(JSON.stringify(frame))
+      },
+      close: (code, reason) => ws.close(code, reason),
+    }
+    const { system } = this.o
+    const ref = system.spawn(this.o.session, { name: `session-${n}` })
+    ref.tell('attach', { key: `${this.keyPrefix}.${n}`, link })
+    this.links.set(ws, { link, ref })
+    link.send({ t: 'node', node: system.name, nodes: this.nodes() })
+
+    const frames = new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, system.clock.now())
+    let rejected = 0
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!frames.take(system.clock.now())) {
+        if (++rejected > MAX_REJECTED_FRAMES) return ws.close(1008, 'too many frames')
+        return link.send({ t: 'error', code: ChatErrorCode.RateLimited, message: `Too many requests: at most ${FRAMES_PER_SECOND} per second.` })
+      }
+      if (isBinary) return link.send({ t: 'error', code: ChatErrorCode.BadRequest, message: 'frames are JSON text' })
+      const parsed = parseClientFrame(rawText(data))
+      if (!parsed.ok) {
+        const { ok: _, ...error } = parsed
+        return link.send({ t: 'error', ...error })
+      }
+      try {
+        ref.tell('frame', parsed.value)
+      } catch {
+        link.send({ t: 'error', code: ChatErrorCode.ServerBusy, message: 'This node is busy: the request was dropped.' })
+      }
+    })
+    ws.on('close', () => {
+      this.links.delete(ws)
+      void system.stop(ref)
+    })
+  }
+
+  private broadcast(frame: ServerFrame): void {
+    for (const { link } of this.links.values()) link.send(frame)
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8')
+}

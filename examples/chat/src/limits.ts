@@ -1,0 +1,49 @@
+// Every limit of the chat in one place. The history ones are part of the
+// replicated state machine's behaviour, so they must be equal on every node.
+
+/** Lines each room keeps in its durable history (ring buffer). */
+export const HISTORY_PER_ROOM = 100
+/** Rooms the history group will hold; a post to one more is refused (ROOM_LIMIT). */
+export const MAX_ROOMS = 1000
+/** Longest line, in characters (code points) after trimming. */
+export const MAX_TEXT_CHARS = 500
+/** Room names: lower-case letters, digits, '-' and '_', starting with a letter or digit. */
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+/** User names: letters, digits, '-', '_' and '.', any script. */
+export const USER_PATTERN = /^[\p{L}\p{N}_.-]{1,24}$/u
+/** Client message ids: what the page generates (random base-36). */
+export const CID_PATTERN = /^[A-Za-z0-9_-]{1,40}$/
+
+/** Largest WebSocket frame a browser may send, in bytes. */
+export const MAX_FRAME_BYTES = 4096
+/** Posts per user on one node: bucket size and refill rate. */
+export const POST_BURST = 5
+export const POSTS_PER_SECOND = 1
+/** Frames of any kind per connection: bucket size and refill rate. */
+export const FRAME_BURST = 40
+export const FRAMES_PER_SECOND = 10
+/** A connection that keeps flooding past its frame budget this many times is closed. */
+export const MAX_REJECTED_FRAMES = 100
+/** Typing notices per connection and room are passed on at most this often. */
+export const TYPING_EVERY_MS = 1500
+/** Users tracked by the per-node post limiter; the least recently seen go first. */
+export const MAX_LIMITED_USERS = 10_000
+
+/** Rooms one connection may be in at once. */
+export const MAX_ROOMS_PER_SESSION = 20
+/** Connections one node serves at once. */
+export const MAX_SESSIONS_PER_NODE = 1000
+/** Connections (sessions) one room tracks for presence. */
+export const MAX_MEMBERS_PER_ROOM = 10_000
+/** Frames a session actor holds before the connection counts as flooding. */
+export const SESSION_MAILBOX = 1000
+/** Bytes waiting in a browser's socket before it counts as too slow and is dropped. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024
+
+/** A session tells each of its rooms it is still there this often... */
+export const PRESENCE_HEARTBEAT_MS = 5000
+/** ...and a room forgets a session it has not heard from for this long. */
+export const PRESENCE_TTL_MS = 15_000
+
+/** How long a post or join may take (a failover included) before the page is told. */
+export const REQUEST_TIMEOUT_MS = 8000

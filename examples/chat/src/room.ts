@@ -1,0 +1,115 @@
+// A chat room is a sharded entity ("room", id = the room name): it lives on
+// whichever node owns its shard and moves when membership changes. It is the
+// single writer of its room: posts go through it into the durable history
+// (the Raft group) and out to every member through pub/sub. Presence is soft
+// state: sessions tell the room they are still there every
+// PRESENCE_HEARTBEAT_MS, so a room activated on a new node after a crash
+// knows its members again within one heartbeat.
+import { defineActor, entityId } from '@troupe/runtime'
+import type { ActorContext, ActorDef, PubSub } from '@troupe/runtime'
+import type { RaftGroup } from '@troupe/raft'
+import { isRaftGroupError } from '@troupe/raft'
+import type { HistoryCommand, HistoryQuery, HistoryQueryResult } from './history.js'
+import { MAX_MEMBERS_PER_ROOM, PRESENCE_TTL_MS, REQUEST_TIMEOUT_MS } from './limits.js'
+import { ChatErrorCode, roomTopic } from './protocol.js'
+import type { ChatMessage, RoomEvent } from './protocol.js'
+
+export type HistoryGroup = RaftGroup<HistoryCommand, ChatMessage, HistoryQuery, HistoryQueryResult>
+
+/** One browser connection, as a room knows it. `key` is unique in the cluster. */
+export interface Presence {
+  key: string
+  user: string
+}
+
+export type RoomReply<T> = ({ ok: true } & T) | { ok: false; code: ChatErrorCode; message: string }
+
+interface RoomState {
+  room: string
+  /** Session key → user and when the room last heard of it (system clock). */
+  sessions: Map<string, { user: string; seenMs: number }>
+  /** The member list last published, to publish only changes. */
+  published: string
+}
+
+export interface RoomServices {
+  history: HistoryGroup
+  pubsub: PubSub
+}
+
+/** Propose a little under the session's own deadline, so the room answers before the session gives up. */
+const PROPOSE_TIMEOUT_MS = REQUEST_TIMEOUT_MS - 1000
+
+export function roomEntity(services: RoomServices) {
+  return defineActor({
+    name: 'room',
+    initial: (ctx): RoomState => ({ room: entityId(ctx), sessions: new Map(), published: '' }),
+    onStart(s, ctx) {
+      ctx.timers.startPeriodic('sweep', PRESENCE_TTL_MS / 3, 'sweep', undefined)
+    },
+    handlers: {
+      /** A session enters the room: it gets the host and members (the history it reads from the group itself). */
+      join(s, p: Presence, ctx): RoomReply<{ host: string; members: string[] }> {
+        if (!s.sessions.has(p.key) && s.sessions.size >= MAX_MEMBERS_PER_ROOM) {
+          return { ok: false, code: ChatErrorCode.RoomFull, message: `Room ${s.room} has ${MAX_MEMBERS_PER_ROOM} connections, the most it takes.` }
+        }
+        touch(s, p, ctx)
+        publishPresence(s, ctx, services, true)
+        return { ok: true, host: ctx.system.name, members: members(s) }
+      },
+      /** A session's heartbeat (and how a room activated after a failover learns its members again). */
+      here(s, p: Presence, ctx) {
+        if (!s.sessions.has(p.key) && s.sessions.size >= MAX_MEMBERS_PER_ROOM) return
+        touch(s, p, ctx)
+        publishPresence(s, ctx, services, false)
+      },
+      leave(s, key: string, ctx) {
+        if (s.sessions.delete(key)) publishPresence(s, ctx, services, false)
+      },
+      /** Stores a line in the history group, then publishes it to every member on every node. */
+      async post(s, p: Presence & { text: string; cid: string }, ctx): Promise<RoomReply<{ msg: ChatMessage }>> {
+        touch(s, p, ctx)
+        publishPresence(s, ctx, services, false)
+        let msg: ChatMessage
+        try {
+          msg = await services.history.propose({ op: 'append', room: s.room, user: p.user, text: p.text, cid: p.cid }, { timeoutMs: PROPOSE_TIMEOUT_MS })
+        } catch (err) {
+          if (isRaftGroupError(err, 'COMMAND_FAILED') && err.message.startsWith('ROOM_LIMIT')) {
+            return { ok: false, code: ChatErrorCode.RoomLimit, message: err.message.replace(/^ROOM_LIMIT: /, '') }
+          }
+          const code = isRaftGroupError(err) ? err.code : 'ERROR'
+          return { ok: false, code: ChatErrorCode.Unavailable, message: `The message was not confirmed (${code}); it is sent again when you retry.` }
+        }
+        const event: RoomEvent = { t: 'message', room: s.room, msg }
+        services.pubsub.publish(roomTopic(s.room), event)
+        return { ok: true, msg }
+      },
+      sweep(s, _: void, ctx) {
+        const oldest = ctx.system.clock.now() - PRESENCE_TTL_MS
+        for (const [key, v] of s.sessions) if (v.seenMs < oldest) s.sessions.delete(key)
+        publishPresence(s, ctx, services, false)
+      },
+    },
+  })
+}
+
+export type RoomDef = ReturnType<typeof roomEntity>
+export type RoomProtocol = RoomDef extends ActorDef<infer P, any> ? P : never
+
+function touch(s: RoomState, p: Presence, ctx: ActorContext<any>): void {
+  s.sessions.set(p.key, { user: p.user, seenMs: ctx.system.clock.now() })
+}
+
+function members(s: RoomState): string[] {
+  return [...new Set([...s.sessions.values()].map((v) => v.user))].sort()
+}
+
+/** Publishes the member list if it changed (or always, when a session joins: it shows the host). */
+function publishPresence(s: RoomState, ctx: ActorContext<any>, services: RoomServices, always: boolean): void {
+  const list = members(s)
+  const key = list.join('\n')
+  if (!always && key === s.published) return
+  s.published = key
+  const event: RoomEvent = { t: 'presence', room: s.room, host: ctx.system.name, members: list }
+  services.pubsub.publish(roomTopic(s.room), event)
+}
