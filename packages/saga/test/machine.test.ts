@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { saga } from '../src/index.js'
 import type { SagaRecordBody } from '../src/index.js'
 import { recordedAttemptsMax, SagaMachine } from '../src/internal/saga-machine.js'
-import type { Effect } from '../src/internal/saga-machine.js'
+import type { Batch } from '../src/internal/saga-machine.js'
 
 const def = saga<null>('m')
   .step('a', { do: () => 1, undo: () => {} })
@@ -12,31 +12,32 @@ const def = saga<null>('m')
   .step('r', { do: () => 5, kind: 'retriable' })
 
 const at = (body: SagaRecordBody) => ({ ...body, atMs: 0, by: 't#1' })
-const show = (effects: Effect[]) =>
-  effects.map((e) => (e.type === 'append' ? `append ${e.records.map((r) => ('step' in r ? `${r.type}:${r.step}` : r.type)).join(',')}` : e.type === 'call' ? `call ${e.phase}:${e.step}#${e.attempt}` : `timer ${e.phase}:${e.step}`))
+/** A batch as one line: the records to append, then the calls they announce. */
+const show = (b: Batch) =>
+  [
+    ...(b.records.length ? [`append ${b.records.map((r) => ('step' in r ? `${r.type}:${r.step}` : r.type)).join(',')}`] : []),
+    ...b.calls.map((c) => `call ${c.phase}:${c.step}#${c.attempt}`),
+    ...b.timers.map((t) => `timer ${t.phase}:${t.step}`),
+  ]
 
-/** Feeds the machine's appends back as durable records, like the driver does. */
-function drive(m: SagaMachine, effects: Effect[], out: string[]): void {
-  for (const line of show(effects)) out.push(line)
-  const append = effects.find((e) => e.type === 'append')
-  if (!append || append.type !== 'append') return
-  for (const r of append.records) for (const line of show(m.apply(at(r), true))) out.push(line)
-  drive(m, m.next(), out)
+function drive(m: SagaMachine, out: string[]): void {
+  out.push(...show(m.next()))
 }
 
 test('forward: each record is appended before the call it announces; stages wait for every parallel step', () => {
   const m = new SagaMachine(def.plan)
   m.apply(at({ type: 'SagaStarted', saga: 'm', input: null, owner: 'n' }), false)
   const out: string[] = []
-  drive(m, m.next(), out)
+  drive(m, out)
   assert.equal(out, ['append StepScheduled:a', 'call do:a#1'])
   out.length = 0
   m.settle('do', 'a', 1, { ok: true, result: 1 })
-  drive(m, m.next(), out)
-  assert.equal(out, ['append StepSucceeded:a', 'append StepScheduled:b,StepScheduled:c', 'call do:b#1', 'call do:c#1'])
+  drive(m, out)
+  // One append carries the outcome and the decisions it leads to.
+  assert.equal(out, ['append StepSucceeded:a,StepScheduled:b,StepScheduled:c', 'call do:b#1', 'call do:c#1'])
   out.length = 0
   m.settle('do', 'c', 1, { ok: true, result: 3 })
-  drive(m, m.next(), out)
+  drive(m, out)
   assert.equal(out, ['append StepSucceeded:c'], 'p waits for b')
 })
 
@@ -48,7 +49,7 @@ test('recovery: a step scheduled without an outcome is dispatched again (same ke
   ]
   for (const r of history) assert.equal(m.apply(at(r), false), [], 'replay starts no call')
   const out: string[] = []
-  drive(m, m.next(), out)
+  drive(m, out)
   assert.equal(out, ['append StepScheduled:a', 'call do:a#2'])
 })
 
@@ -67,18 +68,18 @@ test('recovery while compensating: the undo in progress is retried, then the res
   ]
   for (const r of history) m.apply(at(r), false)
   const out: string[] = []
-  drive(m, m.next(), out)
+  drive(m, out)
   assert.equal(out, ['append CompensationScheduled:b', 'call undo:b#2'])
   out.length = 0
   m.settle('undo', 'b', 2, { ok: true, result: undefined })
-  drive(m, m.next(), out)
-  assert.equal(out, ['append CompensationSucceeded:b', 'append CompensationScheduled:a', 'call undo:a#1'])
+  drive(m, out)
+  assert.equal(out, ['append CompensationSucceeded:b,CompensationScheduled:a', 'call undo:a#1'])
 })
 
 test('a stale outcome (an older attempt, or after a timeout) changes nothing', () => {
   const m = new SagaMachine(def.plan)
   m.apply(at({ type: 'SagaStarted', saga: 'm', input: null, owner: 'n' }), false)
-  drive(m, m.next(), [])
+  drive(m, [])
   assert.is(m.settle('do', 'a', 1, { ok: false, error: { name: 'SagaError', message: 't', code: 'STEP_TIMEOUT' }, retryable: true }), true)
   assert.is(m.settle('do', 'a', 1, { ok: true, result: 1 }), false)
 })
@@ -99,22 +100,21 @@ test('retries past recordedAttemptsMax are not recorded one by one', () => {
   let appended = 0
   let attempt = 0
   for (let i = 0; i < recordedAttemptsMax + 5; i++) {
-    for (let effects = m.next(); effects.length > 0; effects = m.next()) {
-      const append = effects.find((e) => e.type === 'append')
-      const call = effects.find((e) => e.type === 'call')
-      const timer = effects.find((e) => e.type === 'timer')
-      if (timer && timer.type === 'timer') m.retryDue(timer.phase, timer.step)
-      if (call && call.type === 'call') attempt = call.attempt
-      if (append && append.type === 'append') {
-        appended += append.records.length
-        for (const r of append.records) for (const e of m.apply(at(r), true)) if (e.type === 'call') attempt = e.attempt
-      }
-      if (call || (append && append.records.some((r) => r.type === 'StepScheduled'))) break
+    let b = m.next()
+    appended += b.records.length
+    if (b.timers.length > 0) {
+      m.retryDue('do', 'r')
+      b = m.next()
+      appended += b.records.length
     }
+    assert.is(b.calls.length, 1, `try ${i + 1}: ${JSON.stringify(b)}`)
+    attempt = b.calls[0].attempt
     m.settle('do', 'r', attempt, { ok: false, error: { name: 'E', message: 'down' }, retryable: true })
   }
+  appended += m.next().records.length
   assert.ok(attempt > recordedAttemptsMax, `attempt ${attempt}`)
   assert.is(appended, 2 * recordedAttemptsMax, 'a StepScheduled and a StepFailed for each of the first tries only')
+  assert.is(attempt, recordedAttemptsMax + 5)
 })
 
 test.run()

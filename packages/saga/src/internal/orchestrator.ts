@@ -9,7 +9,7 @@ import { errorInfo } from '../records.js'
 import type { ResolvedRetryPolicy } from '../retry-policy.js'
 import type { SagaEvent } from '../saga-events.js'
 import { appendDurably } from './durable-append.js'
-import type { CallOutcome, CallPhase, Effect } from './saga-machine.js'
+import type { Call, CallOutcome, CallPhase } from './saga-machine.js'
 import { SagaMachine } from './saga-machine.js'
 
 /** What an orchestrator needs from its coordinator. */
@@ -109,34 +109,30 @@ export class Driver {
     this.controllers.clear()
   }
 
-  /** Runs the machine until it waits for a call, a timer, or has finished. */
+  /** Records what the machine decided, then starts the calls it announced; stops the actor once the saga finished. */
   private async pump(ctx: ActorContext<any>): Promise<void> {
-    while (!this.stopped && !this.env.closed()) {
-      let append: Effect & { type: 'append' } | null = null
-      for (const effect of this.machine.next()) {
-        if (effect.type === 'append') append = effect
-        else if (effect.type === 'call') this.dispatch(effect, ctx)
-        else ctx.timers.startSingle(`retry:${effect.phase}:${effect.step}`, jitter(effect.delayMs, ctx.system.random), 'retryDue', { phase: effect.phase, step: effect.step })
-      }
-      if (!append) return
-      const atMs = ctx.system.clock.now()
-      const records = append.records.map((body) => ({ ...body, atMs, by: this.env.writer }) as SagaRecord)
-      if (!(await this.record(records, ctx))) return
-      for (const record of records) {
-        for (const effect of this.machine.apply(record, true)) if (effect.type === 'call') this.dispatch(effect, ctx)
-        this.env.emit({ type: 'record', sagaId: this.env.id, saga: this.env.plan.name, record })
-      }
-      if (this.machine.finished) return this.finish(ctx)
+    if (this.stopped || this.env.closed()) return
+    const batch = this.machine.next()
+    for (const t of batch.timers) {
+      ctx.timers.startSingle(`retry:${t.phase}:${t.step}`, jitter(t.delayMs, ctx.system.random), 'retryDue', { phase: t.phase, step: t.step })
     }
+    if (batch.records.length > 0) {
+      const atMs = ctx.system.clock.now()
+      const records = batch.records.map((body) => ({ ...body, atMs, by: this.env.writer }) as SagaRecord)
+      if (!(await this.record(records, batch.seq, ctx))) return
+      for (const record of records) this.env.emit({ type: 'record', sagaId: this.env.id, saga: this.env.plan.name, record })
+    }
+    for (const call of batch.calls) this.dispatch(call, ctx)
+    if (this.machine.finished) this.finish(ctx)
   }
 
   /** Appends durably; false (and the actor stops) when fenced or the log failed. */
-  private async record(records: SagaRecord[], ctx: ActorContext<any>): Promise<boolean> {
+  private async record(records: SagaRecord[], seq: number, ctx: ActorContext<any>): Promise<boolean> {
     const env = this.env
     try {
       const outcome = await appendDurably(
         { log: env.log, clock: ctx.system.clock, retry: env.logRetry, closed: () => this.stopped || env.closed() },
-        { id: env.id, seq: this.machine.length, records },
+        { id: env.id, seq, records },
       )
       if (outcome === 'ok') return true
       this.halt(ctx)
@@ -159,7 +155,7 @@ export class Driver {
     ctx.stop()
   }
 
-  private dispatch(call: Effect & { type: 'call' }, ctx: ActorContext<any>): void {
+  private dispatch(call: Call, ctx: ActorContext<any>): void {
     const { phase, step, attempt } = call
     const p = this.planOf(step)
     const key = `${phase}:${step}`

@@ -16,13 +16,31 @@ export type CallPhase = 'do' | 'undo'
 /** How one call ended, as the driver saw it. `retryable` is false for errors the definition names non-retryable. */
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; error: ErrorInfo; retryable: boolean }
 
-export type Effect =
-  /** Make these records durable, then feed each to `apply(record, true)`. */
-  | { type: 'append'; records: SagaRecordBody[] }
-  /** Call the step's `do` (or `undo`) now; report with `settle`. */
-  | { type: 'call'; phase: CallPhase; step: string; attempt: number }
-  /** Call `retryDue` after `delayMs`. */
-  | { type: 'timer'; phase: CallPhase; step: string; delayMs: number }
+/** A call to start: the step's `do` (or `undo`); report with `settle`. */
+export interface Call {
+  phase: CallPhase
+  step: string
+  attempt: number
+}
+
+/** A backoff to wait: call `retryDue` after `delayMs`. */
+export interface RetryTimer {
+  phase: CallPhase
+  step: string
+  delayMs: number
+}
+
+/**
+ * What to do next. `records` are already applied to the machine: append them
+ * (at `seq`) and only once they are durable start `calls`. If the append
+ * fails the driver must stop (a fresh machine replays the log).
+ */
+export interface Batch {
+  seq: number
+  records: SagaRecordBody[]
+  calls: Call[]
+  timers: RetryTimer[]
+}
 
 interface CallState {
   /** Durable part: from the history. */
@@ -56,11 +74,13 @@ function callState(): CallState {
 }
 
 /**
- * The saga algorithm with no I/O: records in (from the log, in order),
- * effects out (records to append, calls to make, timers to arm). The driver
- * appends a record durably before it applies it here, and only applied
- * records lead to calls, so every call has its StepScheduled (or
- * CompensationScheduled) in the log before it starts.
+ * The saga algorithm with no I/O: records in (the log, replayed in order),
+ * batches out (records to append, calls to start once they are durable,
+ * timers to arm). A call is only ever announced by a record in the same or
+ * an earlier batch, so every call has its StepScheduled (or
+ * CompensationScheduled) in the log before it starts. One batch carries an
+ * outcome and the decisions it leads to (StepSucceeded of one step and
+ * StepScheduled of the next), so a sequential step costs one append.
  */
 export class SagaMachine {
   phase: SagaPhase = 'new'
@@ -100,7 +120,7 @@ export class SagaMachine {
   }
 
   /** Applies one record of the history. `live`: it was just appended by this driver (so its call starts now). */
-  apply(record: SagaRecord | SagaRecordBody, live: boolean): Effect[] {
+  apply(record: SagaRecord | SagaRecordBody, live: boolean): Call[] {
     const at = this.length++
     switch (record.type) {
       case 'SagaStarted':
@@ -204,16 +224,23 @@ export class SagaMachine {
     s.retryReady = true
   }
 
-  /** What to do next: at most one append, plus calls and timers. Call again after applying the append. */
-  next(): Effect[] {
-    if (this.pending.length > 0) {
-      const records = this.pending
-      this.pending = []
-      return [{ type: 'append', records }]
+  /**
+   * What to do next: the outcomes waiting to be recorded and every decision
+   * they lead to, as one batch of records (applied here already), with the
+   * calls those records announce and the backoff timers to arm.
+   */
+  next(): Batch {
+    const batch: Batch = { seq: this.length, records: [], calls: [], timers: [] }
+    // Each round applies records that can only make further decisions possible; a definition has finitely many.
+    for (let round = 0; round < 10_000; round++) {
+      const records = this.pending.length > 0 ? this.pending.splice(0) : this.decide(batch)
+      if (records.length === 0) return batch
+      for (const r of records) {
+        batch.records.push(r)
+        batch.calls.push(...this.apply(r, true))
+      }
     }
-    if (this.phase === 'forward') return this.nextForward()
-    if (this.phase === 'compensating') return this.nextCompensation()
-    return []
+    throw new InvariantError(`saga ${this.plan.name}: decisions did not settle`)
   }
 
   /** Steps with a call in flight in this incarnation. */
@@ -224,50 +251,50 @@ export class SagaMachine {
     return out
   }
 
-  private nextForward(): Effect[] {
+  /** New records for the current phase (timers and unrecorded calls go straight into the batch). */
+  private decide(batch: Batch): SagaRecordBody[] {
+    if (this.phase === 'forward') return this.decideForward(batch)
+    if (this.phase === 'compensating') return this.decideCompensation(batch)
+    return []
+  }
+
+  private decideForward(batch: Batch): SagaRecordBody[] {
     if (this.firstFailure) {
       if ([...this.steps.values()].some((s) => s.inflight)) return []
-      return [{ type: 'append', records: [{ type: 'CompensationStarted', cause: this.firstFailure, order: this.compensationOrder() }] }]
+      return [{ type: 'CompensationStarted', cause: this.firstFailure, order: this.compensationOrder() }]
     }
     const stage = this.plan.stages.find((st) => st.some((p) => this.stepState(p.name).status !== 'succeeded'))
-    if (!stage) return [{ type: 'append', records: [{ type: 'SagaCompleted' }] }]
-    const effects: Effect[] = []
+    if (!stage) return [{ type: 'SagaCompleted' }]
     const records: SagaRecordBody[] = []
     for (const p of stage) {
       const s = this.stepState(p.name)
       if (s.inflight || s.status === 'succeeded') continue
-      this.dispatchOrWait(s, 'do', p, p.retry, records, effects)
+      this.dispatchOrWait(s, 'do', p, p.retry, records, batch)
     }
-    if (records.length > 0) effects.push({ type: 'append', records })
-    return effects
+    return records
   }
 
-  private nextCompensation(): Effect[] {
+  private decideCompensation(batch: Batch): SagaRecordBody[] {
+    const cause = this.cause
+    if (!cause) throw new InvariantError('compensating without a cause')
     for (const name of this.order) {
       const c = this.compState(name)
       if (c.status === 'succeeded') continue
       if (c.inflight) return []
-      const cause = this.cause
-      if (!cause) throw new InvariantError('compensating without a cause')
-      if (c.status === 'failed') {
-        return [{ type: 'append', records: [{ type: 'SagaStuck', step: name, error: c.lastError ?? { name: 'Error', message: 'unknown' }, cause }] }]
-      }
-      const effects: Effect[] = []
+      if (c.status === 'failed') return [{ type: 'SagaStuck', step: name, error: c.lastError ?? { name: 'Error', message: 'unknown' }, cause }]
       const records: SagaRecordBody[] = []
-      this.dispatchOrWait(c, 'undo', this.planOf(name), this.plan.compensation, records, effects)
-      if (records.length > 0) effects.push({ type: 'append', records })
-      return effects
+      this.dispatchOrWait(c, 'undo', this.planOf(name), this.plan.compensation, records, batch)
+      return records
     }
-    if (!this.cause) throw new InvariantError('compensating without a cause')
-    return [{ type: 'append', records: [{ type: 'SagaCompensated', cause: this.cause }] }]
+    return [{ type: 'SagaCompensated', cause }]
   }
 
   /** Schedules the next try of a call that is not in flight, or arms its backoff timer. */
-  private dispatchOrWait(s: CallState, phase: CallPhase, p: StepPlan, policy: SagaPlan['compensation'], records: SagaRecordBody[], effects: Effect[]): void {
+  private dispatchOrWait(s: CallState, phase: CallPhase, p: StepPlan, policy: SagaPlan['compensation'], records: SagaRecordBody[], batch: Batch): void {
     if (s.status === 'retrying' && !s.retryReady) {
       if (!s.timerArmed) {
         s.timerArmed = true
-        effects.push({ type: 'timer', phase, step: p.name, delayMs: backoffDelayMs(policy, s.failures) })
+        batch.timers.push({ phase, step: p.name, delayMs: backoffDelayMs(policy, s.failures) })
       }
       return
     }
@@ -278,15 +305,15 @@ export class SagaMachine {
       return
     }
     s.status = 'scheduled'
-    effects.push(...this.startCall(s, phase, p.name, attempt))
+    batch.calls.push(...this.startCall(s, phase, p.name, attempt))
   }
 
-  private startCall(s: CallState, phase: CallPhase, step: string, attempt: number): Effect[] {
+  private startCall(s: CallState, phase: CallPhase, step: string, attempt: number): Call[] {
     s.attempt = attempt
     s.inflight = true
     s.timerArmed = false
     s.retryReady = false
-    return [{ type: 'call', phase, step, attempt }]
+    return [{ phase, step, attempt }]
   }
 
   private isFinal(phase: CallPhase, step: string, s: CallState, outcome: { error: ErrorInfo; retryable: boolean }): boolean {
