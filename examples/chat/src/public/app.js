@@ -91,6 +91,7 @@ function connect() {
     state.attempt++
     const next = candidates()[state.attempt % candidates().length]
     setConnection('closed', `disconnected; trying ${nodeLabel(next)} in ${(delayMs / 1000).toFixed(1)} s`)
+    render()
     setTimeout(connect, delayMs)
   }
 }
@@ -207,8 +208,11 @@ function onTyping(room, user) {
 
 /** @param {{ code: string, message: string, room?: string, cid?: string }} f */
 function onError(f) {
-  showError(f.code, f.message)
   const view = f.room ? state.rooms.get(f.room) : undefined
+  // A room that is moving after a crash does not answer for a few seconds:
+  // that is retried quietly (the line shows "retrying", the room "joining…").
+  const retried = f.code === 'UNAVAILABLE' && view !== undefined && (f.cid ? (view.pending.get(f.cid)?.tries ?? MAX_POST_TRIES) < MAX_POST_TRIES : view.status === 'joining')
+  if (!retried) showError(f.code, f.message)
   if (f.code === 'INVALID_USER' || f.code === 'NOT_LOGGED_IN') {
     state.user = null
     store.set('user', null)
@@ -347,7 +351,7 @@ function renderRoom() {
   const room = state.current
   const view = room ? state.rooms.get(room) : undefined
   $('room-title').textContent = room ? `#${room}` : 'No room: join one on the left'
-  $('room-host').textContent = view && view.host ? `hosted on node ${view.host}` : ''
+  $('room-host').textContent = !view ? '' : view.status === 'joining' ? 'joining…' : `hosted on node ${view.host}`
   $('leave-button').hidden = !room
   if (!view) {
     $('messages').replaceChildren()
