@@ -226,7 +226,7 @@ export class GroupReplica {
     const beat = new Set(rd.messages.filter((m) => m.type === 'heartbeat').map((m) => m.to))
     if (st.role !== 'leader' || !followers.every((f) => beat.has(f))) return
     this.wantQuiesce = false
-    if (st.commit !== st.lastIndex || rd.entries.length > 0) return
+    if (st.commit !== st.lastIndex || rd.entries.length > 0 || this.pendingCount > 0) return
     const q: QuiesceMessage = { type: 'quiesce', term: st.term, commit: st.commit, lastIndex: st.lastIndex }
     for (const f of followers) this.port.send(f, this.id, { ...q })
     this.quiesced = true

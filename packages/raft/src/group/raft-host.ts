@@ -294,6 +294,7 @@ class RaftHost {
 
   private wake(g: GroupReplica): void {
     g.idleTicks = 0
+    g.wantQuiesce = false
     if (!g.quiesced) return
     g.quiesced = false
     this.active.add(g)
