@@ -22,7 +22,7 @@ async function runOnce(scenario: Scenario, seed: number): Promise<ScenarioResult
 
 test('cluster under partitions, crashes and pauses: converges after heal, one activation per entity in stable views', async () => {
   const converged: number[] = []
-  for (const seed of simSeeds(6)) {
+  for (const seed of simSeeds(5)) {
     const r = await runOnce(clusterFaults, seed)
     const s = r.stats
     converged.push(s.convergedAfterMs!)

@@ -7,7 +7,8 @@
 import { Sharding, defineActor, entityId, isTroupeError } from '@troupe/runtime'
 import type { ActorSystem, Cluster } from '@troupe/runtime'
 import type { NodeEnv } from '../sim-node.js'
-import type { ClusterHarness, ObservationLog } from './cluster-harness.js'
+import type { SimWorld } from '../sim-world.js'
+import type { ObservationLog } from './cluster-harness.js'
 
 export interface EntityTrafficOptions {
   /** Entity ids the clients pick from (default 40). */
@@ -105,9 +106,9 @@ export class EntityTraffic {
   }
 
   /** No shard of any node is waiting or handing off, and nothing is buffered. */
-  quiet(harness: ClusterHarness<EntityApp>): boolean {
-    return harness.names.every((name) => {
-      const s = harness.app(name)?.extra.sharding.stats()
+  quiet(names: readonly string[], appOf: (name: string) => EntityApp | undefined): boolean {
+    return names.every((name) => {
+      const s = appOf(name)?.sharding.stats()
       return s !== undefined && s.shardsWaiting === 0 && s.shardsHandingOff === 0 && s.buffered === 0
     })
   }
@@ -116,15 +117,14 @@ export class EntityTraffic {
    * Once handoffs are done, every entity answers, asked from two nodes, and
    * both answers come from the same node.
    */
-  async checkAllReachable(harness: ClusterHarness<EntityApp>): Promise<void> {
-    const { world, names } = harness
-    if (!(await world.runUntil(() => this.quiet(harness), 10_000))) this.violation(`shards still moving 10 s after membership converged`)
+  async checkAllReachable(world: SimWorld, names: readonly string[], appOf: (name: string) => EntityApp): Promise<void> {
+    if (!(await world.runUntil(() => this.quiet(names, appOf), 10_000))) this.violation(`shards still moving 10 s after membership converged`)
     const rng = world.random('entity-check')
     const checks = this.ids.map(async (id) => {
       const [a, b] = rng.shuffle([...names])
       const ask = (from: string) => {
-        const app = harness.app(from)!
-        return app.extra.sharding.entity(app.extra.probe, id).ask('where', undefined, { timeoutMs: 5000 })
+        const app = appOf(from)
+        return app.sharding.entity(app.probe, id).ask('where', undefined, { timeoutMs: 5000 })
       }
       try {
         const [x, y] = (await Promise.all([ask(a!), ask(b!)])) as [Where, Where]

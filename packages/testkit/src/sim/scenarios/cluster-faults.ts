@@ -6,7 +6,11 @@
 // (a) membership converges within a bound: every node up, all agree on the
 //     up members and the leader, and no downed incarnation is a member again;
 // and throughout the run, from the observation log:
-// (b) no entity is active on two nodes while the view is stable and shared.
+// (b) no entity is active on two nodes while the view is stable and shared
+//     (rules in cluster-activations.ts);
+// plus: answers come from the entity asked, every entity answers after
+// healing, and pub/sub never duplicates or reorders a publisher's messages
+// and reaches every subscriber after healing (cluster-pubsub.ts).
 import { Nemesis } from '../nemesis.js'
 import { traced } from '../scenario.js'
 import type { Scenario, ScenarioResult } from '../scenario.js'
@@ -14,6 +18,8 @@ import { checkSingleActivation, describeViolation } from './cluster-activations.
 import { EntityTraffic } from './cluster-entities.js'
 import type { EntityApp } from './cluster-entities.js'
 import { ClusterHarness } from './cluster-harness.js'
+import { TopicTraffic } from './cluster-pubsub.js'
+import type { TopicApp } from './cluster-pubsub.js'
 
 export interface ClusterFaultsOptions {
   /** Virtual ms of faults (default 15,000). */
@@ -33,17 +39,20 @@ const HANDOFF_TIMEOUT_MS = 2000
 
 export async function runClusterFaults(seed: number, options: ClusterFaultsOptions = {}): Promise<ScenarioResult> {
   const traffic = new EntityTraffic({ entities: options.entities ?? 40, handoffTimeoutMs: HANDOFF_TIMEOUT_MS })
-  const harness = new ClusterHarness<EntityApp>(seed, {
+  const topics = new TopicTraffic()
+  const harness = new ClusterHarness<EntityApp & TopicApp>(seed, {
     names: NAMES,
     world: { network: { latencyMs: { min: 1, max: 15 } } },
-    extend: (env, system, cluster, log) => traffic.boot(env, system, cluster, log),
+    extend: (env, system, cluster, log) => ({ ...traffic.boot(env, system, cluster, log), ...topics.boot(env, system, cluster) }),
   })
+  const appOf = (name: string) => harness.app(name)!.extra
   const { world, log } = harness
   return traced(world, async () => {
     if (!(await world.runUntil(() => harness.converged(NAMES), 10_000))) {
       throw new Error(`cluster-faults: the 5 nodes did not form a cluster within 10 s\n${harness.describe()}`)
     }
     traffic.start()
+    topics.start()
     const nemesis = new Nemesis(world, {
       intervalMs: options.nemesisIntervalMs ?? 700,
       durationMs: { min: 200, max: 3500 },
@@ -87,8 +96,9 @@ export async function runClusterFaults(seed: number, options: ClusterFaultsOptio
         if (back !== undefined) violations.push(`${name} saw ${node}#${inc} downed, and now lists it as ${back.status}`)
       }
     }
-    await traffic.checkAllReachable(harness)
-    violations.push(...traffic.violations)
+    await traffic.checkAllReachable(world, NAMES, appOf)
+    await topics.checkAfterHeal(world, NAMES, appOf)
+    violations.push(...traffic.violations, ...topics.violations)
     // An overlap left from a time when views differed ends within 2 × handoffTimeoutMs of the new view.
     const activations = checkSingleActivation(log.entries, { settleMs: 2 * HANDOFF_TIMEOUT_MS, endMs: world.now })
     for (const v of activations.violations) violations.push(describeViolation(v))
@@ -105,6 +115,7 @@ export async function runClusterFaults(seed: number, options: ClusterFaultsOptio
         activationsInSharedView: activations.activationsInSharedView,
         settledMs: activations.settledMs,
         ...traffic.counts,
+        ...prefixed('pubsub.', { ...topics.counts }),
         ...prefixed('nemesis.', { ...nemesis.counts }),
         'net.sent': world.network.stats.sent,
         'net.dropped': world.network.stats.dropped,
@@ -125,6 +136,6 @@ function prefixed(prefix: string, counts: Record<string, number>): Record<string
 
 export const clusterFaults: Scenario = {
   name: 'cluster-faults',
-  description: '5 cluster nodes with entities under partitions (incl. one-way), crashes and pauses: convergence after heal, single activation in stable views',
+  description: '5 cluster nodes with entities and pub/sub under partitions (incl. one-way), crashes and pauses: convergence after heal, single activation in stable views',
   run: (seed) => runClusterFaults(seed),
 }
