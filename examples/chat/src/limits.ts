@@ -24,8 +24,8 @@ export const FRAME_BURST = 40
 export const FRAMES_PER_SECOND = 10
 /** A connection that keeps flooding past its frame budget this many times is closed. */
 export const MAX_REJECTED_FRAMES = 100
-/** Typing notices per connection and room are passed on at most this often. */
-export const TYPING_EVERY_MS = 1500
+/** Typing notices per connection and room are passed on at most this often (pages send one every 1.5 s). */
+export const TYPING_EVERY_MS = 1000
 /** Users tracked by the per-node post limiter; the least recently seen go first. */
 export const MAX_LIMITED_USERS = 10_000
 

@@ -148,6 +148,8 @@ async function post(s: SessionState, user: string, f: Extract<ClientFrame, { t: 
     const reply = await services.room(room).ask('post', { key: s.key, user, text: f.text, cid }, { timeoutMs: REQUEST_TIMEOUT_MS })
     if (!reply.ok) return s.link.send({ t: 'error', code: reply.code, message: reply.message, room, cid })
     s.link.send({ t: 'posted', room, cid, msg: reply.msg })
+    // A line sent ends a bout of typing: the next keystroke may say so at once.
+    s.typingMs.delete(room)
   } catch (err) {
     s.link.send({ t: 'error', code: ChatErrorCode.Unavailable, message: `The room did not answer (${describe(err)}); the message is sent again on retry.`, room, cid })
   }

@@ -14,6 +14,7 @@ const RETRY_JOIN_MS = 2000
 const RECONNECT_MIN_MS = 250
 const RECONNECT_MAX_MS = 4000
 const ERROR_SHOWN_MS = 8000
+const NOTICE_SHOWN_MS = 30_000
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
@@ -113,6 +114,7 @@ function nodeLabel(url) {
 function onFrame(f) {
   switch (f.t) {
     case 'node':
+      if (state.node !== null && state.node !== f.node) showNotice(`Reconnected to node ${f.node} (node ${state.node} went away).`)
       state.node = f.node
       state.attempt = 0
       setNodes(f.nodes)
@@ -275,6 +277,7 @@ function post(text) {
   const view = roomView(room)
   const cid = randomId()
   view.pending.set(cid, { text, failed: false, tries: 1 })
+  state.lastTypingMs = 0 // a line sent ends a bout of typing
   if (state.ready && view.status === 'joined') send({ t: 'post', room, text, cid })
   render()
 }
@@ -397,6 +400,13 @@ function showError(code, message) {
   box.append(el('span', code, 'code'), el('span', message))
   $('errors').append(box)
   setTimeout(() => box.remove(), ERROR_SHOWN_MS)
+}
+
+/** @param {string} message */
+function showNotice(message) {
+  const box = el('div', message, 'info')
+  $('errors').append(box)
+  setTimeout(() => box.remove(), NOTICE_SHOWN_MS)
 }
 
 function updateCounter() {
