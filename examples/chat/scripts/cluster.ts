@@ -84,12 +84,11 @@ console.log(`\nchat cluster of ${count} on loopback; open any of:`)
 names.forEach((n, i) => console.log(`  node ${n}: http://127.0.0.1:${baseHttp + i}`))
 console.log(`data under ${DATA_ROOT}; commands: kill <node>, start <node>, status; Ctrl-C stops all\n`)
 
-if (process.stdin.isTTY || !process.stdin.readableEnded) {
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    const [cmd, arg] = line.trim().split(/\s+/)
-    if (cmd === 'kill' && arg && names.includes(arg)) kill(arg)
-    else if (cmd === 'start' && arg && names.includes(arg)) start(arg)
-    else if (cmd === 'status') console.log(names.map((n) => `${n}: ${children.has(n) ? `running (pid ${children.get(n)!.pid})` : 'stopped'}`).join('\n'))
-    else if (cmd) console.log('commands: kill <node>, start <node>, status')
-  })
-}
+// Commands on stdin; when stdin ends (no terminal), the cluster keeps running until a signal.
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, arg] = line.trim().split(/\s+/)
+  if (cmd === 'kill' && arg && names.includes(arg)) kill(arg)
+  else if (cmd === 'start' && arg && names.includes(arg)) start(arg)
+  else if (cmd === 'status') console.log(names.map((n) => `${n}: ${children.has(n) ? `running (pid ${children.get(n)!.pid})` : 'stopped'}`).join('\n'))
+  else if (cmd) console.log('commands: kill <node>, start <node>, status')
+})

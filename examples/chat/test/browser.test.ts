@@ -5,7 +5,8 @@
 // room is killed: the page on it reconnects to another node by itself, the
 // room is back there with its history, and the chat goes on.
 //
-// Without /usr/bin/chromium the test is skipped with a note (CI installs it).
+// Without /usr/bin/chromium (or CHAT_CHROMIUM, another Chromium binary) the
+// test is skipped with a note; CI installs Debian's chromium.
 // CHAT_SCREENSHOT=1 writes the final page to docs/screenshot.png.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,7 +21,7 @@ import { ChatClient } from './fixtures/chat-client.js'
 import { freePorts, startCluster, waitForCluster, withTimeout } from './fixtures/chat-cluster.js'
 import type { ChatCluster } from './fixtures/chat-cluster.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = process.env.CHAT_CHROMIUM ?? '/usr/bin/chromium'
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const TEST_TIMEOUT_MS = 90_000
 const STARTUP_MS = 40_000
@@ -61,7 +62,7 @@ async function sees(page: Page, text: string, timeoutMs = 20_000): Promise<void>
 const texts = (page: Page) => page.locator('#messages li[data-seq] .text').allTextContents()
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`  SKIP browser e2e: ${CHROMIUM} not found (Debian: apt-get install chromium)`)
+  console.log(`  SKIP browser e2e: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHAT_CHROMIUM)`)
   test.skip('two pages on two nodes chat in Chromium; the room survives its node', () => {})
 } else {
   test('two pages on two nodes chat in Chromium; the room survives its node', async () => {
