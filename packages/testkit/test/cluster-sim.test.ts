@@ -29,7 +29,7 @@ test('cluster under partitions, crashes and pauses: converges after heal, one ac
     console.log(
       `  seed ${seed}: converged ${s.convergedAfterMs!.toFixed(0)} virtual ms after heal; ${r.events} events, ${(r.virtualMs / 1000).toFixed(1)} virtual s in ${r.wallMs.toFixed(0)} ms;` +
         ` faults: ${s['nemesis.partition']} partitions, ${s['nemesis.crash']} crashes, ${s['nemesis.pause']} pauses; ${s.selfDowns} self-downs, ${s.boots} boots;` +
-        ` ${s.activations} activations (${s.activationsInSharedView} in a shared view), asks ${s.answered}/${s.asked} answered`,
+        ` ${s.activations} activations (${s.activationsInSharedView} in a shared view, ${s.activatedBesideMember} beside a running one of a member), asks ${s.answered}/${s.asked} answered`,
     )
     const replay = `seed ${seed}; replay: SIM_SEED=${seed} ${REPLAY}`
     assert.ok(s['nemesis.partition']! + s['nemesis.crash']! + s['nemesis.pause']! > 5, `the nemesis injected faults. ${replay}`)
@@ -110,6 +110,23 @@ test('checker: an overlap from before the views agreed may last until the view s
   assert.is(checkSingleActivation(history(...before), { ...SETTLE, endMs: 100 }).violations.length, 0)
   // Mode 'always' allows no overlap at all.
   assert.is(checkSingleActivation(history(...before, [50, 'stop', 'a', 'e1']), { mode: 'always' }).violations[0]?.rule, 'overlap')
+})
+
+test('checker, strict mode: activating beside a member of the own view that still runs the entity is reported', () => {
+  const race = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'boot', 'c'], [4, 'view', 'c', 'a,b,c'], [5, 'start', 'c', 'e1'], [6, 'stop', 'a', 'e1'])
+  assert.is(checkSingleActivation(race, SETTLE).violations.length, 0, 'views differ: the default rules allow it')
+  const strict = checkSingleActivation(race, { ...SETTLE, mode: 'strict' })
+  assert.is(strict.violations[0]?.rule, 'started-beside-member')
+  // A node that no longer counts the old host as a member (a removal not yet seen there) is allowed.
+  const removal = history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'view', 'b', 'b'], [4, 'start', 'b', 'e1'], [5, 'stop', 'a', 'e1'])
+  assert.is(checkSingleActivation(removal, { ...SETTLE, mode: 'strict' }).violations.length, 0)
+  // Nor is a node that others already downed (it does not know yet).
+  const downed: ClusterObservation[] = [
+    ...history(...twoNodesUp, [2, 'start', 'a', 'e1'], [3, 'view', 'a', 'a']),
+    { kind: 'downed', atMs: 3, node: 'a', member: 'b', incarnation: 1 },
+    ...history([4, 'start', 'b', 'e1'], [5, 'stop', 'a', 'e1']),
+  ]
+  assert.is(checkSingleActivation(downed, { ...SETTLE, mode: 'strict' }).violations.length, 0)
 })
 
 test('checker: a crash ends the node activations; a booting node makes the view not shared', () => {

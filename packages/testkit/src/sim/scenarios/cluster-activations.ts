@@ -14,7 +14,13 @@
 //   changes): the old host stops it within 2 × handoffTimeoutMs of seeing
 //   the new view, so `settleMs` must be at least that.
 // Mode 'always' (for planned joins and leaves without faults, where the docs
-// promise no overlap at all) reports any moment with two activations.
+// promise no overlap at all) reports any moment with two activations. Mode
+// 'strict' adds to the two rules: a node must not activate an entity while a
+// member of its own view still runs it (that member's status claims the
+// shard, unless the status the node went by was stale: the docs promise
+// that a join seen at different times does not cause two activations).
+// Exempt is a node whose incarnation some node has already seen downed: a
+// member removed before it learns so may run entities twice (documented).
 import type { ClusterObservation } from './cluster-harness.js'
 
 export interface ActivationViolation {
@@ -26,11 +32,11 @@ export interface ActivationViolation {
   nodes: string[]
   /** The view all running nodes shared ('' when they did not: mode 'always'). */
   view: string
-  rule: 'started-while-active' | 'overlap-in-settled-view' | 'overlap'
+  rule: 'started-while-active' | 'overlap-in-settled-view' | 'overlap' | 'started-beside-member'
 }
 
 export interface ActivationCheckOptions {
-  mode?: 'stable-views' | 'always'
+  mode?: 'stable-views' | 'strict' | 'always'
   /** How long a shared view must have held before any overlap counts (default 4,000 ms). */
   settleMs?: number
   /** Virtual time at the end of the run (overlaps that last until then are checked too). */
@@ -50,8 +56,11 @@ const MAX_VIOLATIONS = 20
 
 export function checkSingleActivation(log: readonly ClusterObservation[], options: ActivationCheckOptions = {}): ActivationSummary {
   const always = options.mode === 'always'
+  const strict = options.mode === 'strict'
   const settleMs = options.settleMs ?? 4000
   const views = new Map<string, string>()
+  const incarnations = new Map<string, number>()
+  const downed = new Map<string, number>()
   const active = new Map<string, string[]>()
   const doubles = new Set<string>()
   /** Entity → the shared interval (its start) in which it was last reported, so one overlap is reported once. */
@@ -87,6 +96,10 @@ export function checkSingleActivation(log: readonly ClusterObservation[], option
     switch (o.kind) {
       case 'boot':
         views.set(o.node, '')
+        incarnations.set(o.node, o.incarnation)
+        break
+      case 'downed':
+        downed.set(o.member, Math.max(downed.get(o.member) ?? 0, o.incarnation))
         break
       case 'crash':
         views.delete(o.node)
@@ -104,6 +117,9 @@ export function checkSingleActivation(log: readonly ClusterObservation[], option
         if (shared !== null) {
           out.activationsInSharedView++
           if (nodes.length > 1) report('started-while-active', o.entity, o.atMs, index)
+        } else if (strict && nodes.length > 1 && (downed.get(o.node) ?? 0) < (incarnations.get(o.node) ?? 0)) {
+          const members = (views.get(o.node) ?? '').split(',')
+          if (nodes.slice(0, -1).some((n) => n === o.node || members.includes(n))) report('started-beside-member', o.entity, o.atMs, index)
         }
         break
       }
@@ -137,6 +153,11 @@ function sharedView(views: ReadonlyMap<string, string>): string | null {
 
 export function describeViolation(v: ActivationViolation): string {
   const where = v.view === '' ? '' : ` while every running node's view was [${v.view}]`
-  const what = { 'started-while-active': 'activated again', 'overlap-in-settled-view': 'still active twice in a settled view', overlap: 'active twice' }[v.rule]
+  const what = {
+    'started-while-active': 'activated again',
+    'overlap-in-settled-view': 'still active twice in a settled view',
+    overlap: 'active twice',
+    'started-beside-member': 'activated by a node whose view holds the node already running it',
+  }[v.rule]
   return `at ${v.atMs} ms (observation #${v.index}): entity ${v.entity} ${what}, on ${v.nodes.join(' and ')}${where}`
 }

@@ -26,6 +26,8 @@ export type ClusterObservation =
   | { kind: 'view'; atMs: number; node: string; members: string[] }
   | { kind: 'start'; atMs: number; node: string; entity: string }
   | { kind: 'stop'; atMs: number; node: string; entity: string }
+  /** `node` learned that `member`#`incarnation` was downed. */
+  | { kind: 'downed'; atMs: number; node: string; member: string; incarnation: number }
 
 /** What a booted node holds; `extra` is what the scenario's `extend` returned. */
 export interface ClusterNodeApp<X> {
@@ -215,7 +217,10 @@ export class ClusterHarness<X> {
       transport: env.transport,
     })
     cluster.on('changed', () => log.add({ kind: 'view', node: name, members: cluster.upMembers() }))
-    cluster.on('memberDown', (m) => log.downSeen(`${name}#${incarnation}`, m.node, m.incarnation))
+    cluster.on('memberDown', (m) => {
+      log.downSeen(`${name}#${incarnation}`, m.node, m.incarnation)
+      log.add({ kind: 'downed', node: name, member: m.node, incarnation: m.incarnation })
+    })
     cluster.on('selfDown', () => {
       log.counts.selfDowns++
       this.superviseRestart(name, incarnation, 'downed')
