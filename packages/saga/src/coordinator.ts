@@ -4,7 +4,8 @@ import { isSagaError, SagaError } from './errors.js'
 import { appendDurably, sleep } from './internal/durable-append.js'
 import type { AppendEnv } from './internal/durable-append.js'
 import { orchestratorDef } from './internal/orchestrator.js'
-import type { SagaMachine } from './internal/saga-machine.js'
+import type { OrchestratorEnv } from './internal/orchestrator.js'
+import { SagaMachine } from './internal/saga-machine.js'
 import { roundTrip, sameEncoding } from './log/record-codec.js'
 import type { SagaLog } from './log/saga-log.js'
 import type { SagaRecord, SagaRecordBody } from './records.js'
@@ -137,10 +138,16 @@ export class SagaCoordinator {
       throw new SagaError('INVALID_ARGUMENT', `saga input must be CBOR-encodable: ${(err as Error).message}`, { cause: err })
     }
     const started = this.stamp({ type: 'SagaStarted', saga: def.name, input: copy, owner: this.node })
+    // The first steps' StepScheduled go in the same append: one durable write fewer per saga.
+    const machine = new SagaMachine(def.plan)
+    machine.apply(started, false)
+    const first = machine.next()
+    const records = [started, ...first.records.map((body) => this.stamp(body))]
     this.active.set(id, { ref: null, saga: def.name })
     try {
-      if ((await appendDurably(this.appendEnv, { id, seq: 0, records: [started] })) === 'ok') {
-        this.spawn(id, def.plan, [started])
+      if ((await appendDurably(this.appendEnv, { id, seq: 0, records })) === 'ok') {
+        this.emitRecords(id, def.name, records)
+        this.spawn(id, def.plan, records, { machine, calls: first.calls })
         return { id, created: true }
       }
     } catch (err) {
@@ -149,9 +156,9 @@ export class SagaCoordinator {
     }
     this.active.delete(id)
     const history = await this.log.read(id)
-    const first = history?.[0]
-    if (first?.type !== 'SagaStarted' || first.saga !== def.name || !sameEncoding(first.input, copy)) {
-      throw new SagaError('SAGA_ID_CONFLICT', `id ${id} belongs to ${first?.type === 'SagaStarted' ? `a '${first.saga}' saga with other input` : 'something else'}`)
+    const head = history?.[0]
+    if (head?.type !== 'SagaStarted' || head.saga !== def.name || !sameEncoding(head.input, copy)) {
+      throw new SagaError('SAGA_ID_CONFLICT', `id ${id} belongs to ${head?.type === 'SagaStarted' ? `a '${head.saga}' saga with other input` : 'something else'}`)
     }
     // Started by an earlier incarnation of this node (its acknowledgement was lost in a crash), and
     // `recover` has not picked it up: drive it from here.
@@ -277,16 +284,22 @@ export class SagaCoordinator {
       this.active.delete(id)
       throw err
     }
+    this.emitRecords(id, first.saga, [resumed])
     this.spawn(id, plan, [...history, resumed])
     return true
   }
 
-  private spawn(id: string, plan: SagaPlan, history: SagaRecord[]): void {
+  private emitRecords(id: string, saga: string, records: SagaRecord[]): void {
+    for (const record of records) this.listeners.emit({ type: 'record', sagaId: id, saga, record })
+  }
+
+  private spawn(id: string, plan: SagaPlan, history: SagaRecord[], started?: OrchestratorEnv['started']): void {
     const entry = this.active.get(id)!
     const def = orchestratorDef({
       id,
       plan,
       history,
+      ...(started ? { started } : {}),
       log: this.log,
       writer: this.writer,
       logRetry: this.appendEnv.retry,

@@ -18,6 +18,12 @@ export interface OrchestratorEnv {
   plan: SagaPlan
   /** The durable history so far; the coordinator has already appended SagaStarted or SagaResumed. */
   history: SagaRecord[]
+  /**
+   * A machine already at the end of `history` with `calls` announced by its
+   * last (durable) records and not started yet: the coordinator's first
+   * batch, appended together with SagaStarted.
+   */
+  started?: { machine: SagaMachine; calls: Call[] }
   log: SagaLog
   /** `<node>#<nonce>` of the coordinator: the `by` of every record. */
   writer: string
@@ -68,12 +74,17 @@ export class Driver {
   private stopped = false
 
   constructor(private readonly env: OrchestratorEnv) {
-    this.machine = new SagaMachine(env.plan)
-    for (const record of env.history) this.machine.apply(record, false)
+    if (env.started) {
+      this.machine = env.started.machine
+    } else {
+      this.machine = new SagaMachine(env.plan)
+      for (const record of env.history) this.machine.apply(record, false)
+    }
   }
 
   async start(ctx: ActorContext<any>): Promise<void> {
     if (this.machine.finished) return this.finish(ctx)
+    for (const call of this.env.started?.calls ?? []) this.dispatch(call, ctx)
     await this.pump(ctx)
   }
 

@@ -11,7 +11,12 @@ import type { SagaStoreOptions } from './saga-store.js'
 export interface FileSagaLogOptions extends SagaStoreOptions {
   /** Directory of the log on the disk. */
   dir: string
-  /** After this many appends the log writes a snapshot of every retained history, so older records can go. Default 10,000. */
+  /**
+   * The log writes a snapshot of every retained history (so older records can
+   * go) after at least this many appends, and once the records appended since
+   * the last one outnumber the records held: a snapshot costs in proportion to
+   * what is retained, so this keeps its cost per append constant. Default 10,000.
+   */
   snapshotEveryAppends?: number
   /** Settings of the underlying write-ahead log (segment size, batch limits, a log line sink). */
   wal?: Omit<WalOptions, 'dir'>
@@ -35,6 +40,7 @@ export class FileSagaLog implements SagaLog {
   private failure: SagaError | null = null
   private closed = false
   private appendsSinceSnapshot = 0
+  private recordsSinceSnapshot = 0
 
   private constructor(
     private readonly wal: WriteAheadLog,
@@ -82,8 +88,10 @@ export class FileSagaLog implements SagaLog {
     const index = ++this.lastIndex
     try {
       this.storage.append([{ term: 1, index, kind: 'normal', data }])
-      if (++this.appendsSinceSnapshot >= this.snapshotEveryAppends) {
+      this.recordsSinceSnapshot += req.records.length
+      if (++this.appendsSinceSnapshot >= this.snapshotEveryAppends && this.recordsSinceSnapshot >= this.store.records) {
         this.appendsSinceSnapshot = 0
+        this.recordsSinceSnapshot = 0
         this.storage.saveSnapshot({ meta: { index, term: 1, config: noVoters }, data: encodeValue(this.store.snapshot()) })
       }
       await this.storage.sync()

@@ -28,6 +28,8 @@ export class SagaStore {
   /** Finished ids, in the order they finished (a Map keeps insertion order). */
   private readonly finished = new Map<string, true>()
   readonly retainFinished: number
+  /** Records held in all histories. */
+  records = 0
 
   constructor(options: SagaStoreOptions = {}) {
     this.retainFinished = options.retainFinished ?? 10_000
@@ -46,6 +48,7 @@ export class SagaStore {
     if (records.length === 0) return { ok: true }
     const next = history ?? []
     next.push(...records)
+    this.records += records.length
     if (!history) this.histories.set(id, next)
     this.finished.delete(id)
     if (isFinished(next)) {
@@ -74,7 +77,11 @@ export class SagaStore {
     if (s?.version !== 1 || !Array.isArray(s.histories) || !Array.isArray(s.finished)) throw new Error('saga store snapshot has an unknown format')
     this.histories.clear()
     this.finished.clear()
-    for (const [id, records] of s.histories) this.histories.set(id, records)
+    this.records = 0
+    for (const [id, records] of s.histories) {
+      this.histories.set(id, records)
+      this.records += records.length
+    }
     for (const id of s.finished) this.finished.set(id, true)
   }
 
@@ -82,6 +89,7 @@ export class SagaStore {
     while (this.finished.size > this.retainFinished) {
       const oldest = this.finished.keys().next().value as string
       this.finished.delete(oldest)
+      this.records -= this.histories.get(oldest)?.length ?? 0
       this.histories.delete(oldest)
     }
   }
