@@ -1,0 +1,54 @@
+// Starts one inventory node:
+//
+//   node --conditions=source --import tsx examples/inventory/src/node.ts \
+//     --name a --port 7201 --http 8201 \
+//     --seeds a=ws://127.0.0.1:7201,b=ws://127.0.0.1:7202,c=ws://127.0.0.1:7203
+//
+// (or INVENTORY_NODE, INVENTORY_PORT, ... and TROUPE_SECRET in the
+// environment; see config.ts). Prints one line per event, `ready <url>` once
+// it is an up member. SIGINT/SIGTERM leave the cluster and stop; if the
+// cluster downs this node it exits with code 75, and a restart joins again.
+import { ConfigError, parseConfig } from './config.js'
+import { startInventoryNode } from './inventory-node.js'
+
+/** Exit code when the cluster declared this node down: restart it. */
+const EXIT_DOWNED = 75
+const STOP_TIMEOUT_MS = 10_000
+
+let config
+try {
+  config = parseConfig(process.argv.slice(2), process.env)
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`${err.message}\n`)
+  process.exit(2)
+}
+const name = config.name
+const log = (line: string): void => void process.stdout.write(`[${name}] ${line}\n`)
+if (config.devSecret) log('using the built-in development secret: set TROUPE_SECRET on every node outside your own machine')
+
+const node = await startInventoryNode(config, log)
+log(`listening: dashboard ${node.httpUrl}, cluster ${node.clusterUrl}, data ${config.dataDir}`)
+
+let exiting = false
+async function shutdown(code: number, why: string): Promise<void> {
+  if (exiting) return
+  exiting = true
+  log(`stopping (${why})`)
+  setTimeout(() => {
+    log('stop took too long; exiting')
+    process.exit(code || 1)
+  }, STOP_TIMEOUT_MS).unref()
+  try {
+    await node.stop()
+  } catch (err) {
+    log(`stop failed: ${String(err)}`)
+  }
+  log('stopped')
+  process.exit(code)
+}
+process.on('SIGINT', () => void shutdown(0, 'SIGINT'))
+process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'))
+node.cluster.on('selfDown', () => void shutdown(EXIT_DOWNED, 'the cluster declared this node down'))
+
+if (await node.whenUp()) log(`ready ${node.httpUrl} members=${node.cluster.upMembers().join(',')}`)
