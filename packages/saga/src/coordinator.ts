@@ -143,7 +143,9 @@ export class SagaCoordinator {
     machine.apply(started, false)
     const first = machine.next()
     const records = [started, ...first.records.map((body) => this.stamp(body))]
-    this.active.set(id, { ref: null, saga: def.name })
+    const claim: Active = { ref: null, saga: def.name }
+    this.active.set(id, claim)
+    const release = () => this.active.get(id) === claim && this.active.delete(id)
     try {
       if ((await appendDurably(this.appendEnv, { id, seq: 0, records })) === 'ok') {
         this.emitRecords(id, def.name, records)
@@ -151,10 +153,10 @@ export class SagaCoordinator {
         return { id, created: true }
       }
     } catch (err) {
-      this.active.delete(id)
+      release()
       throw err
     }
-    this.active.delete(id)
+    release()
     const history = await this.log.read(id)
     const head = history?.[0]
     if (head?.type !== 'SagaStarted' || head.saga !== def.name || !sameEncoding(head.input, copy)) {
@@ -272,16 +274,20 @@ export class SagaCoordinator {
       this.fail(id, first.saga, new SagaError('UNKNOWN_SAGA', `saga ${id} does not match the registered '${first.saga}': ${mismatch}`))
       return false
     }
+    // Checked and claimed in one turn: concurrent recover/start/retry calls resume a saga once here.
+    if (this.active.has(id)) return false
     if (this.active.size >= this.maxActive) throw new SagaError('OVERLOADED', `${this.active.size} sagas active on ${this.node} (maxActiveSagas)`)
     const resumed = this.stamp({ type: 'SagaResumed', owner: this.node, reason })
-    this.active.set(id, { ref: null, saga: first.saga })
+    const claim: Active = { ref: null, saga: first.saga }
+    this.active.set(id, claim)
+    const release = () => this.active.get(id) === claim && this.active.delete(id)
     try {
       if ((await appendDurably(this.appendEnv, { id, seq: history.length, records: [resumed] })) === 'conflict') {
-        this.active.delete(id)
+        release()
         return false
       }
     } catch (err) {
-      this.active.delete(id)
+      release()
       throw err
     }
     this.emitRecords(id, first.saga, [resumed])

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { isSagaError, saga, SagaError } from '../src/index.js'
+import { isSagaError, MemorySagaLog, saga, SagaError } from '../src/index.js'
 import type { StepContext } from '../src/index.js'
 import { ManualNode, transitions } from './harness.js'
 
@@ -277,6 +277,32 @@ test('a step result that cannot be recorded fails the step (non-retryable) inste
   const result = await node.settle(node.coordinator.run(def, null, { id: 'br' }))
   assert.ok(result.status === 'compensated' && result.cause.error.code === 'INVALID_ARGUMENT', JSON.stringify(result))
   await node.stop()
+})
+
+test('recovery after a restart resumes each unfinished saga once, even with concurrent recover calls', async () => {
+  const log = new MemorySagaLog()
+  const pending: (() => void)[] = []
+  const calls: string[] = []
+  const def = saga<null>('restart')
+    .step('a', { do: (_i, ctx) => { calls.push(`a#${ctx.attempt}`); return new Promise<void>((r) => pending.push(r)) }, timeoutMs: 60_000 })
+    .step('b', { do: () => void calls.push('b') })
+  const first = new ManualNode(log)
+  await first.settle(first.coordinator.start(def, null, { id: 'r1' }))
+  await first.advance(10)
+  await first.stop() // the process ends with step a in flight
+  const second = new ManualNode(log, { seed: 2 })
+  second.coordinator.register(def)
+  const resumed = await second.settle(Promise.all([second.coordinator.recover(), second.coordinator.recover()]))
+  assert.equal(resumed.flat(), ['r1'])
+  await second.advance(10)
+  assert.equal(second.coordinator.activeIds(), ['r1'], 'driven here, once')
+  for (const r of pending) r()
+  const result = await second.settle(second.coordinator.wait('r1'))
+  assert.is(result.status, 'completed')
+  assert.equal(calls, ['a#1', 'a#2', 'b'])
+  const history = transitions(await log.read('r1'))
+  assert.is(history.filter((t) => t === 'SagaResumed').length, 1)
+  await second.stop()
 })
 
 test('definitions are checked: kinds in order, no undo on pivots, unique names', () => {
