@@ -19,6 +19,8 @@ import { TokenBucket } from './token-bucket.js'
 import { parseClientFrame } from './validate.js'
 
 const PUBLIC = new URL('./public/', import.meta.url)
+/** How long pages get to answer the close handshake when the node stops. */
+const CLOSE_GRACE_MS = 1000
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -80,7 +82,14 @@ export class Gateway {
   /** Closes every browser connection (1001: pages reconnect elsewhere) and the server. */
   async close(): Promise<void> {
     for (const ws of this.links.keys()) ws.close(1001, 'node stopping')
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    // A page that does not answer the close handshake does not hold the node up.
+    const timer = setTimeout(() => {
+      for (const ws of this.links.keys()) ws.terminate()
+      this.server.closeAllConnections()
+    }, CLOSE_GRACE_MS)
+    await closed
+    clearTimeout(timer)
   }
 
   private http(req: IncomingMessage, res: ServerResponse): void {
@@ -148,7 +157,7 @@ export class Gateway {
     })
     ws.on('close', () => {
       this.links.delete(ws)
-      void system.stop(ref)
+      system.stop(ref).catch(() => {}) // already stopped with the system
     })
   }
 
