@@ -50,6 +50,13 @@ test('planned join, leave and rejoin while clients stream: nothing lost, no dupl
   }
 })
 
+test('regression, seed 131: a restarted node is not fooled by a tombstone of its previous incarnation', async () => {
+  // Gossip carrying only a tombstone of n#1 once made n#2 believe it had joined:
+  // it stopped sending joins and was never admitted, so membership never converged.
+  const r = await runOnce(clusterFaults, 131)
+  assert.ok(r.stats.convergedAfterMs !== undefined, 'seed 131; replay: SIM_SEED=131 pnpm sim --scenario cluster-faults')
+})
+
 test('the same seed replays the same cluster run', async () => {
   const [seed] = simSeeds(1, 101)
   const a = await runOnce(clusterFaults, seed!)

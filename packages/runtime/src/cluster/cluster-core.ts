@@ -179,7 +179,11 @@ export class ClusterCore {
   private onGossip(msg: GossipState, nowMs: number): void {
     const theirs = membershipFromWire(msg.gossip)
     const me = theirs.get(this.self)
-    const knowsMe = (me !== undefined && me.incarnation >= this.config.self.incarnation) || theirs.tombstoneOf(this.self) !== undefined
+    // Only this incarnation counts: a tombstone of an earlier one says nothing about
+    // this node having joined (it would stop sending joins and never be admitted).
+    const myIncarnation = this.config.self.incarnation
+    const tomb = theirs.tombstoneOf(this.self)
+    const knowsMe = (me !== undefined && me.incarnation >= myIncarnation) || (tomb !== undefined && tomb.incarnation >= myIncarnation)
     // Gossip that does not know this node belongs to another cluster or is stale.
     if (!knowsMe || typeof msg.from !== 'string') return
     if (this.phase === 'joining') this.phase = 'member'
