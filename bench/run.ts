@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   'remote-ask': async () => (await import('./remote-ask.js')).run(),
   'entity-rebalance': async () => (await import('./entity-rebalance.js')).run(),
   lease: async () => (await import('./lease.js')).run(),
+  saga: async () => (await import('./saga.js')).run(),
   'raft-put': async () => (await import('./raft-put.js')).run(),
   'raft-failover': async () => (await import('./raft-failover.js')).run(),
   'raft-idle': async () => (await import('./raft-idle.js')).run(),
