@@ -6,8 +6,8 @@
 // protocol and activation work, not sockets.
 import { ActorSystem, MemoryNetwork, defineActor } from '@troupe/runtime'
 // Until @troupe/runtime exports sharding and the membership view.
-import { Allocation, Sharding } from '../packages/runtime/src/sharding/index.js'
-import { FixedMembershipView as View } from '../packages/runtime/src/cluster/view.js'
+import { Allocation, Sharding } from '@troupe/runtime'
+import { FixedMembershipView as View } from '@troupe/runtime'
 import { median, nowMs } from './lib.js'
 import type { Figure } from './lib.js'
 

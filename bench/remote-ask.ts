@@ -4,7 +4,7 @@
 import { encode } from 'cbor-x'
 import { ActorSystem } from '@troupe/runtime'
 import type { ActorRef } from '@troupe/runtime'
-import { WebSocketTransport } from '../packages/runtime/src/ws/index.js'
+import { WebSocketTransport } from '@troupe/runtime'
 import { closedLoop, median } from './lib.js'
 import type { Figure } from './lib.js'
 import { BENCH_SECRET, RawLink, spawnPeer } from './remote-lib.js'

@@ -9,7 +9,7 @@ import { decodeMultiple, encode } from 'cbor-x'
 import { WebSocketServer } from 'ws'
 import { ActorSystem, defineActor } from '@troupe/runtime'
 import type { ActorRef } from '@troupe/runtime'
-import { WebSocketTransport } from '../packages/runtime/src/ws/index.js'
+import { WebSocketTransport } from '@troupe/runtime'
 import { BENCH_SECRET } from './remote-lib.js'
 import type { Deposit, SenderP } from './remote-lib.js'
 

@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { ActorSystem, NodeDisk, WebSocketTransport } from '@troupe/runtime'
 // Relative until the root package.json lists @troupe/raft and @troupe/saga.
-import { group, WriteAheadLog } from '../packages/raft/src/index.js'
-import { RaftSagaLog, SagaCoordinator, SagaStateMachine } from '../packages/saga/src/index.js'
+import { group, WriteAheadLog } from '@troupe/raft'
+import { RaftSagaLog, SagaCoordinator, SagaStateMachine } from '@troupe/saga'
 import { benchSaga, closedSagaLoop } from './saga-workload.js'
 
 export const SAGA_BENCH_SECRET = 'saga-bench-secret-0123456789abcdef'

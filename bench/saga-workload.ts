@@ -2,7 +2,7 @@
 // participant actor that deduplicates on the step's idempotency key.
 import { defineActor } from '@troupe/runtime'
 import type { ActorSystem } from '@troupe/runtime'
-import { IdempotencyStore, saga } from '../packages/saga/src/index.js'
+import { IdempotencyStore, saga } from '@troupe/saga'
 import { nowMs, percentile } from './lib.js'
 
 const Participant = defineActor({

@@ -10,7 +10,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ActorSystem, NodeDisk } from '@troupe/runtime'
-import { FileSagaLog, SagaCoordinator } from '../packages/saga/src/index.js'
+import { FileSagaLog, SagaCoordinator } from '@troupe/saga'
 import { ChildProc, killAll, sleep } from './cluster-procs.js'
 import { median, nowMs, report } from './lib.js'
 import type { Figure } from './lib.js'

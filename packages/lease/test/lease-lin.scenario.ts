@@ -1,5 +1,5 @@
 // `pnpm sim --scenario lease-linearizable` checks lease operations over many seeds.
-import type { Scenario } from '../../testkit/src/sim/scenario.js'
+import type { Scenario } from '@troupe/testkit'
 import { runLeaseLinearizability } from './lease-lin.js'
 
 export const scenario: Scenario = {

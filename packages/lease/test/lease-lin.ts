@@ -5,9 +5,9 @@
 // object is then a plain lock whose tokens only grow.
 import { checkLinearizability, HistoryRecorder } from '@troupe/testkit'
 import type { Model, Operation } from '@troupe/testkit'
-import { Nemesis, SimWorld } from '../../testkit/src/sim/index.js'
-import { traced } from '../../testkit/src/sim/scenario.js'
-import type { ScenarioResult } from '../../testkit/src/sim/scenario.js'
+import { Nemesis, SimWorld } from '@troupe/testkit'
+import { traced } from '@troupe/testkit'
+import type { ScenarioResult } from '@troupe/testkit'
 import type { LeaseResult } from '../src/commands.js'
 import type { Lease } from '../src/lease.js'
 import { AppliedLeases, clientBoot, memberBoot, sleep } from './sim-harness.js'

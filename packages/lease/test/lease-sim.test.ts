@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { checkLeaseRelease } from '@troupe/testkit'
-import { SimWorld, simSeeds, withSeed } from '../../testkit/src/sim/index.js'
+import { SimWorld, simSeeds, withSeed } from '@troupe/testkit'
 import { ActorSystem } from '@troupe/runtime'
 import { isLeaseError } from '../src/lease-error.js'
 import { runLeaseLinearizability } from './lease-lin.js'

@@ -10,9 +10,9 @@
 //   the counter: no lost and no doubled increment;
 //   5: no client passed `lease.check()` after the group had expired its lease.
 import { checkLeaseSafety } from '@troupe/testkit'
-import { Nemesis, SimWorld } from '../../testkit/src/sim/index.js'
-import { traced } from '../../testkit/src/sim/scenario.js'
-import type { ScenarioResult } from '../../testkit/src/sim/scenario.js'
+import { Nemesis, SimWorld } from '@troupe/testkit'
+import { traced } from '@troupe/testkit'
+import type { ScenarioResult } from '@troupe/testkit'
 import type { Lease } from '../src/lease.js'
 import type { Leases } from '../src/leases.js'
 import { AppliedLeases, clientBoot, CounterLog, counterDef, memberBoot, sleep } from './sim-harness.js'

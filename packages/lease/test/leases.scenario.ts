@@ -1,5 +1,5 @@
 // `pnpm sim --scenario lease-lock` runs the lease lock workload over many seeds.
-import type { Scenario } from '../../testkit/src/sim/scenario.js'
+import type { Scenario } from '@troupe/testkit'
 import { runLeaseSim } from './lease-sim.js'
 
 export const scenario: Scenario = {
