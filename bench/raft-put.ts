@@ -29,25 +29,41 @@ interface Workload {
 const key = (i: number) => `k${String(i % 10_000_000).padStart(7, '0')}` // 8 bytes
 const VALUE = 'v1234567' // 8 bytes
 
-/** One warm-up, then three trials; the trial with the median rate. */
-async function trials(w: Workload, put: (i: number) => Promise<unknown>, serverPids: () => number[], n = 3): Promise<Result & { ops: number }> {
-  let at = 0
-  const once = async (ops: number): Promise<Result> => {
-    const start = at
-    at += ops
-    const pids = serverPids()
-    const s0 = pids.reduce((a, p) => a + cpuSeconds(p), 0)
-    const c0 = process.cpuUsage()
-    const r = await closedLoop(ops, w.inflight, (i) => put(start + i))
-    const c = process.cpuUsage(c0)
-    const s = pids.reduce((a, p) => a + cpuSeconds(p), 0) - s0
-    return { ...r, clientCpuMs: ((c.user + c.system) / 1000 / ops) * 1000, serverCpuMs: (s * 1000 * 1000) / ops }
-  }
-  await once(Math.max(w.inflight * 4, Math.floor(w.ops / 4)))
-  const runs: Result[] = []
-  for (let i = 0; i < n; i++) runs.push(await once(w.ops))
-  const m = median(runs.map((r) => r.rate))
-  return { ...(runs.find((r) => r.rate === m) ?? runs[0]!), ops: at }
+/** A system under test: puts, and the processes whose CPU counts as the servers'. */
+interface Target {
+  name: string
+  put: (i: number) => Promise<unknown>
+  pids: () => number[]
+  /** Keys already used (each trial writes new keys). */
+  at: number
+}
+
+/** `ops` puts, `inflight` at a time, with CPU per put of the client and the servers. */
+async function trial(t: Target, inflight: number, ops: number): Promise<Result> {
+  const start = t.at
+  t.at += ops
+  const pids = t.pids()
+  const s0 = pids.reduce((a, p) => a + cpuSeconds(p), 0)
+  const c0 = process.cpuUsage()
+  const r = await closedLoop(ops, inflight, (i) => t.put(start + i))
+  const c = process.cpuUsage(c0)
+  const s = pids.reduce((a, p) => a + cpuSeconds(p), 0) - s0
+  return { ...r, clientCpuMs: ((c.user + c.system) / 1000 / ops) * 1000, serverCpuMs: (s * 1000 * 1000) / ops }
+}
+
+/**
+ * A warm-up each, then three trials each, alternating between the systems so
+ * that all see the same load on a shared machine; per system, the trial with
+ * the median rate.
+ */
+async function trials(targets: Target[], w: Workload, n = 3): Promise<Result[]> {
+  for (const t of targets) await trial(t, w.inflight, Math.max(w.inflight * 4, Math.floor(w.ops / 4)))
+  const runs: Result[][] = targets.map(() => [])
+  for (let i = 0; i < n; i++) for (const [k, t] of targets.entries()) runs[k]!.push(await trial(t, w.inflight, w.ops))
+  return runs.map((rs) => {
+    const m = median(rs.map((r) => r.rate))
+    return rs.find((r) => r.rate === m) ?? rs[0]!
+  })
 }
 
 /** fdatasyncs (write-ahead log flushes) per member so far. */
@@ -75,45 +91,44 @@ export async function run(options: { quick?: boolean; profile?: boolean } = {}):
   const local = new Map<number, Result>()
 
   const cluster = await RaftCluster.start({ port, ...(options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=raft-put-prof'] } : {}) })
+  let e: EtcdCluster | null = null
   try {
     const kv = await cluster.handle()
-    // The first put waits for the election; the proxy learns the leader.
+    // The first put waits for the election.
     await kv.propose({ op: 'put', key: 'warm-up!', value: VALUE })
     const leader = await cluster.leader()
-    console.error(`  troupe: leader ${leader}`)
-    const pids = () => MEMBERS.map((m) => cluster.proc(m).pid)
+    const targets: Target[] = [{ name: 'troupe', put: (i) => kv.propose({ op: 'put', key: key(i), value: VALUE }), pids: () => MEMBERS.map((m) => cluster.proc(m).pid), at: 0 }]
+    if (haveBinary('etcd')) {
+      e = await EtcdCluster.start(port + 5)
+      const endpoint = e.endpoints[await e.leader()]!
+      const etcdCluster = e
+      targets.push({ name: 'etcd', put: (i) => etcdCluster.put(endpoint, key(i), VALUE), pids: () => etcdCluster.pids(), at: 0 })
+    } else console.error('  etcd not installed (apt-get install etcd-server): no etcd figures')
+    console.error(`  troupe leader ${leader}; trials alternate between ${targets.map((t) => t.name).join(' and ')}`)
     for (const w of workloads) {
       const f0 = await flushes(cluster)
-      const r = await trials(w, (i) => kv.propose({ op: 'put', key: key(i), value: VALUE }), pids)
+      const puts0 = targets[0]!.at
+      const [r, b] = await trials(targets, w)
       const f1 = await flushes(cluster)
-      ours.set(w.inflight, r)
-      line('troupe', w, r)
-      const perPut = MEMBERS.map((m) => `${m}${m === leader ? ' (leader)' : ''} ${((f1.get(m)! - f0.get(m)!) / r.ops).toFixed(2)}`)
-      console.error(`          fdatasyncs per put: ${perPut.join(', ')}`)
+      ours.set(w.inflight, r!)
+      line('troupe', w, r!)
+      if (b) {
+        etcd.set(w.inflight, b)
+        line('etcd', w, b)
+      }
+      const perPut = MEMBERS.map((m) => `${m}${m === leader ? ' (leader)' : ''} ${((f1.get(m)! - f0.get(m)!) / (targets[0]!.at - puts0)).toFixed(2)}`)
+      console.error(`          troupe fdatasyncs per put: ${perPut.join(', ')}`)
     }
-    // Where the client hop goes: the same puts from a handle on the leader's own node.
+    // Without the client hop: the same puts from a handle on the leader's own node.
     for (const w of workloads) {
       const r = (await cluster.proc(leader).call({ cmd: 'loop', ops: w.ops, inflight: w.inflight }, 300_000)).value as Result
       local.set(w.inflight, r)
       console.error(`  troupe  ${String(w.inflight).padStart(2)} in flight, handle on the leader's node: ${Math.round(r.rate).toLocaleString('en-US')} ops/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
     }
   } finally {
+    e?.stop()
     await cluster.stop()
   }
-
-  if (haveBinary('etcd')) {
-    const e = await EtcdCluster.start(port + 5)
-    try {
-      const leader = e.endpoints[await e.leader()]!
-      for (const w of workloads) {
-        const r = await trials(w, (i) => e.put(leader, key(i), VALUE), () => e.pids())
-        etcd.set(w.inflight, r)
-        line('etcd', w, r)
-      }
-    } finally {
-      e.stop()
-    }
-  } else console.error('  etcd not installed (apt-get install etcd-server): no etcd figures')
 
   const figures: Figure[] = []
   const base = 'etcd 3.4, 3 members, JSON gateway'
