@@ -20,6 +20,7 @@ export const ErrorCode = {
   UnknownEntityKind: 'UNKNOWN_ENTITY_KIND',
   InvalidEntityId: 'INVALID_ENTITY_ID',
   ShardBufferFull: 'SHARD_BUFFER_FULL',
+  UnknownActorKind: 'UNKNOWN_ACTOR_KIND',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -62,6 +62,10 @@ export interface SystemEvents {
 
 const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
 
+/** Every node with a transport runs this actor; it spawns registered kinds for remote callers. */
+const SPAWNER_PATH = '/system/spawner'
+type SpawnerProtocol = { spawn(request: { kind: string; name: string | null }): ActorRef }
+
 /**
  * A node's actor system: spawns top-level actors under `/user`, owns the
  * dispatcher, the clock, pending asks and dead letters.
@@ -102,6 +106,7 @@ export class ActorSystem {
     this.remoting = options.transport
       ? new Remoting(this.remotingHost(), options.transport, { scheduleFlush: options.scheduleDrain, ...options.remoting })
       : null
+    if (this.remoting) this.spawnSystemActor(this.spawnerDef(), { name: SPAWNER_PATH.slice('/system/'.length) })
   }
 
   /** Starts the transport (when one is configured). */
@@ -203,6 +208,53 @@ export class ActorSystem {
   spawnSystemActor<P extends Protocol>(def: ActorDef<P, any>, options?: SpawnOptions): ActorRef<P> {
     if (this.terminating) throw new TroupeError('SYSTEM_STOPPED', `system ${this.name} is terminating`)
     return this.systemGuardian.spawn(def, options) as ActorRef<P>
+  }
+
+  /**
+   * Registers a definition under its `kind` so other nodes can spawn it here
+   * with `spawnRemote`. Every node that should host the kind registers it.
+   */
+  registerKind(def: ActorDef<any, any>): void {
+    const existing = this.kinds.get(def.kind)
+    if (existing !== undefined && existing !== def) throw new TroupeError('NAME_TAKEN', `another definition is registered as kind '${def.kind}'`)
+    this.kinds.set(def.kind, def)
+  }
+  private readonly kinds = new Map<string, ActorDef<any, any>>()
+
+  /**
+   * Spawns a registered kind as a top-level actor on `node` and resolves with
+   * its ref. Rejects with UNKNOWN_ACTOR_KIND when that node has not registered
+   * the kind, NAME_TAKEN, ASK_TIMEOUT or NODE_UNREACHABLE.
+   */
+  async spawnRemote<P extends Protocol>(node: string, def: ActorDef<P, any>, options: { name?: string; timeoutMs?: number } = {}): Promise<ActorRef<P>> {
+    if (node === this.name) {
+      if (!this.kinds.has(def.kind)) throw new TroupeError('UNKNOWN_ACTOR_KIND', `kind '${def.kind}' is not registered on ${node}`)
+      return this.spawn(def, options.name === undefined ? undefined : { name: options.name })
+    }
+    const spawner = this.remoteRef<SpawnerProtocol>(node, SPAWNER_PATH)
+    const ref = await spawner.ask('spawn', { kind: def.kind, name: options.name ?? null }, { timeoutMs: options.timeoutMs ?? this.askTimeoutMs })
+    return ref as ActorRef<P>
+  }
+
+  private spawnerDef(): ActorDef<SpawnerProtocol, null> {
+    return defineBehavior<SpawnerProtocol, null>({
+      name: 'spawner',
+      initial: () => null,
+      supervision: { onFailure: 'resume' },
+      receive: (_state, msg, ctx) => {
+        const reply = ctx.deferReply<ActorRef>()
+        try {
+          const { kind, name } = (msg.payload ?? {}) as { kind?: unknown; name?: unknown }
+          if (typeof kind !== 'string') throw new TroupeError('INVALID_ARGUMENT', 'spawn needs a kind')
+          if (name !== null && typeof name !== 'string') throw new TroupeError('INVALID_ARGUMENT', 'spawn name must be a string')
+          const def = this.kinds.get(kind)
+          if (def === undefined) throw new TroupeError('UNKNOWN_ACTOR_KIND', `kind '${kind}' is not registered on ${this.name}`)
+          reply.resolve(this.spawn(def, name === null ? undefined : { name }))
+        } catch (err) {
+          reply.reject(err)
+        }
+      },
+    })
   }
 
   /** Stops an actor (children first); resolves once it has terminated. */

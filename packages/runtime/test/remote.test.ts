@@ -168,6 +168,25 @@ test('a saturated link refuses new user messages with BACKPRESSURE; a refused fr
   await b.terminate()
 })
 
+test('remote spawn of a registered kind: the ref works; unknown kinds and taken names are typed errors', async () => {
+  const { a, b } = await twoNodes()
+  b.registerKind(Counter)
+  const remote = await a.spawnRemote('b', Counter, { name: 'spawned' })
+  assert.is(remote.node, 'b')
+  assert.is(remote.path, '/user/spawned')
+  remote.tell('add', 4)
+  assert.is(await remote.ask('get'), 4)
+  assert.is(await b.lookup('/user/spawned')!.ask('get'), 4)
+  await rejectsWith(a.spawnRemote('b', Counter, { name: 'spawned' }), 'NAME_TAKEN')
+  const Other = defineActor({ name: 'other', initial: () => null, handlers: { hi: () => 'hi' } })
+  await rejectsWith(a.spawnRemote('b', Other), 'UNKNOWN_ACTOR_KIND')
+  await rejectsWith(a.spawnRemote('a', Other), 'UNKNOWN_ACTOR_KIND')
+  const anonymous = await a.spawnRemote('b', Counter)
+  assert.ok(anonymous.path.startsWith('/user/$'))
+  await a.terminate()
+  await b.terminate()
+})
+
 test('halt stops a node like a crash: nothing runs, nothing is sent, no stop hooks', async () => {
   const { a, b } = await twoNodes()
   let stopped = 0
