@@ -1,7 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Entry, HardState, LogStorage, PersistedState, RaftGroup, Snapshot } from '../src/index.js'
-import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
+import { MemoryLogStorage, type Entry, type HardState, type LogStorage, type PersistedState, type RaftGroup, type Snapshot } from '../src/index.js'
 import { Cluster, Kv } from './group-harness.js'
 
 /** A memory store whose syncs can be made to fail, like a disk that returns EIO. */

@@ -4,7 +4,7 @@
 // wall time and no assertion depends on how fast the machine is.
 import { ActorSystem, ManualClock, MemoryNetwork } from '@troupe/runtime'
 import type { Transport } from '@troupe/runtime'
-import { Prng } from '../../testkit/src/prng.js'
+import { Prng } from '@troupe/testkit'
 import { group, raftHost, type GroupOptions, type RaftGroup, type RaftHostOptions, type StateMachine } from '../src/index.js'
 
 export type KvCommand = { op: 'put'; key: string; value: unknown } | { op: 'add'; key: string; n: number } | { op: 'cas'; key: string; expected: unknown; value: unknown } | { op: 'fail' }

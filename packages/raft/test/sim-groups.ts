@@ -3,9 +3,8 @@
 // helpers in the style of the lab's config.go (checkOneLeader, disconnect,
 // crash, one()).
 import { ActorSystem } from '@troupe/runtime'
-import { SimWorld, type Cut, type LinkConfig } from '../../testkit/src/sim/index.js'
-import { group, type GroupStatus } from '../src/index.js'
-import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
+import { SimWorld, type Cut, type LinkConfig } from '@troupe/testkit'
+import { group, WriteAheadLog, type GroupStatus } from '../src/index.js'
 import { AppliedHistory, SimKv, type KvApp, type SimCommand } from './sim-kv.js'
 
 export interface GroupWorldOptions {

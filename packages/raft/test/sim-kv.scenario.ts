@@ -1,5 +1,5 @@
 // `pnpm sim --scenario raft-kv --seeds 2000`: the key-value group of sim-kv.ts over many seeds.
-import type { Scenario } from '../../testkit/src/sim/scenario.js'
+import type { Scenario } from '@troupe/testkit'
 import { runRaftKv } from './sim-kv.js'
 
 export const scenario: Scenario = {

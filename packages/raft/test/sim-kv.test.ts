@@ -3,7 +3,7 @@
 // ever failed is listed in `regressions` and runs on every `pnpm test`.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { simSeeds, withSeed } from '../../testkit/src/sim/index.js'
+import { simSeeds, withSeed } from '@troupe/testkit'
 import { runRaftKv } from './sim-kv.js'
 
 const regressions: number[] = []

@@ -7,13 +7,9 @@
 // linearizable, every replica must apply the same commands in the same
 // order, and once the faults heal every node must serve writes again.
 import { ActorSystem } from '@troupe/runtime'
-import { checkLinearizability, HistoryRecorder, kvModel } from '../../testkit/src/index.js'
-import type { KvInput, Prng } from '../../testkit/src/index.js'
-import { Nemesis, SimWorld } from '../../testkit/src/sim/index.js'
-import type { NemesisOptions } from '../../testkit/src/sim/index.js'
-import { traced, type ScenarioResult } from '../../testkit/src/sim/scenario.js'
-import { group, type RaftGroup, type RaftHostOptions, type StateMachine } from '../src/index.js'
-import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
+import { checkLinearizability, HistoryRecorder, kvModel, Nemesis, SimWorld, traced } from '@troupe/testkit'
+import type { KvInput, NemesisOptions, Prng, ScenarioResult } from '@troupe/testkit'
+import { group, WriteAheadLog, type RaftGroup, type RaftHostOptions, type StateMachine } from '../src/index.js'
 
 export type SimCommand = { op: 'put'; key: string; value: number } | { op: 'cas'; key: string; expected: number | undefined; value: number }
 

@@ -5,8 +5,8 @@
 // and state machine safety (equal histories at every applied index).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Prng } from '../../testkit/src/prng.js'
-import { simSeeds, withSeed } from '../../testkit/src/sim/index.js'
+import { Prng } from '@troupe/testkit'
+import { simSeeds, withSeed } from '@troupe/testkit'
 import { GroupWorld } from './sim-groups.js'
 
 const seeds = simSeeds(Number(process.env.RAFT_SIM_SEEDS ?? 2))
