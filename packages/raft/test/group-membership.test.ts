@@ -65,6 +65,13 @@ test('a node outside the group reaches it through a proxy handle (no state machi
   assert.is(await c.settle(proxy.read({ op: 'get', key: 'n' })), 4)
   const st = (await c.settle(proxy.status()))!
   assert.is(st.role, 'proxy')
+  const leader = await c.leaderOf(g)
+  assert.is(st.leader, leader, 'the proxy learned the leader from an answer')
+  // The leader dies: the proxy must not stick to it.
+  await c.stopNode(leader!)
+  g.delete(leader!)
+  assert.is(await c.settle(proxy.propose({ op: 'add', key: 'n', n: 1 }), 10_000), 5)
+  assert.is.not((await c.settle(proxy.status()))!.leader, leader)
   await c.stopAll()
 })
 

@@ -19,9 +19,14 @@ export class GroupProxy {
     return this.members[this.next++ % this.members.length]!
   }
 
-  /** Learns from a reply where the leader is. */
-  learn(reply: HostReply): void {
-    if (reply.ok || reply.code !== 'NOT_LEADER') return
-    this.leaderHint = reply.leader !== null && this.members.includes(reply.leader) ? reply.leader : null
+  /** Learns from the reply of `target` where the leader is; forgets a hint that stopped answering. */
+  learn(target: string, reply: HostReply): void {
+    const known = (n: string | null | undefined): n is string => typeof n === 'string' && this.members.includes(n)
+    if (reply.ok) {
+      if (known(reply.leader)) this.leaderHint = reply.leader
+      return
+    }
+    if (reply.code !== 'NOT_LEADER' && reply.code !== 'TIMEOUT' && reply.code !== 'GROUP_STOPPED') return
+    this.leaderHint = known(reply.leader) && reply.leader !== target ? reply.leader : null
   }
 }

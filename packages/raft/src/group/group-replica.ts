@@ -132,7 +132,7 @@ export class GroupReplica {
     const p = this.pending.get(e.index)
     if (p !== undefined) this.pending.delete(e.index)
     if (e.kind === 'config') {
-      p?.reply(p.term === e.term ? okReply(null) : lostReply(e.index))
+      p?.reply(p.term === e.term ? okReply(null, this.port.self) : lostReply(e.index))
       return true
     }
     const cmd = e.data.byteLength === 0 ? null : decodeCommand(e.data)
@@ -144,7 +144,7 @@ export class GroupReplica {
     const outcome = this.machine.apply(cmd, e.index, e.term)
     if (p === undefined) return false
     if (p.term !== e.term || outcome === null) p.reply(lostReply(e.index))
-    else if (outcome.ok) p.reply(okReply(outcome.value))
+    else if (outcome.ok) p.reply(okReply(outcome.value, this.port.self))
     else p.reply(errorReply(outcome.code, outcome.message))
     return false
   }
@@ -169,7 +169,7 @@ export class GroupReplica {
     if (r === undefined) return
     this.reads.delete(key)
     try {
-      r.reply(okReply(this.machine.query(r.query)))
+      r.reply(okReply(this.machine.query(r.query), this.leader))
     } catch (err) {
       r.reply(errorReply('COMMAND_FAILED', `query failed: ${err instanceof Error ? err.message : String(err)}`))
     }
@@ -182,7 +182,7 @@ export class GroupReplica {
       this.forwards.clear()
       for (const f of forwards) f(errorReply('NOT_LEADER', 'leadership moved while the request was forwarded', soft.leader, true))
     }
-    for (const t of this.transfers) if (soft.leader === t.to) t.reply(okReply(null))
+    for (const t of this.transfers) if (soft.leader === t.to) t.reply(okReply(null, t.to))
     this.transfers = this.transfers.filter((t) => soft.leader !== t.to)
     if (this.reads.size > 0) {
       const reads = [...this.reads.values()]

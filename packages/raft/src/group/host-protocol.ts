@@ -38,7 +38,8 @@ export interface TransferRequest extends RequestBase {
 }
 
 export type HostReply =
-  | { ok: true; value: unknown }
+  /** `leader`: the leader as the answering node knows it, so proxies learn where to send next. */
+  | { ok: true; value: unknown; leader?: string | null }
   | {
       ok: false
       code: RaftGroupErrorCode
@@ -114,8 +115,8 @@ export function errorReply(code: RaftGroupErrorCode, message: string, leader: st
   return { ok: false, code, message, leader, retry }
 }
 
-export function okReply(value: unknown): HostReply {
-  return { ok: true, value }
+export function okReply(value: unknown, leader: string | null = null): HostReply {
+  return { ok: true, value, leader }
 }
 
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0

@@ -84,6 +84,7 @@ class RaftHost {
           this.dirty.add(g)
           this.drain()
         },
+        wake: (g) => this.wake(g),
         peer: (node) => this.peer(node),
       },
       readPrefix,
@@ -159,6 +160,9 @@ class RaftHost {
       if (err instanceof InvariantError) throw err
       return p.reply(errorReply('GROUP_STOPPED', `cannot start group ${spec.id}: ${String(err)}`))
     }
+    // A new group need not wait an election timeout: one founding member, picked by the group's id
+    // so that leaders spread over the nodes, campaigns at once (PreVote keeps that harmless).
+    if (empty && !spec.join && firstCandidate(spec) === this.self) g.core.campaign()
     this.groups.set(spec.id, g)
     this.active.add(g)
     this.dirty.add(g)
@@ -403,6 +407,13 @@ class RaftHost {
     if (ref === undefined) this.peers.set(node, (ref = this.ctx.system.remoteRef<HostProtocol>(node, RAFT_HOST_PATH)))
     return ref
   }
+}
+
+function firstCandidate(spec: GroupSpec): string | undefined {
+  const voters = [...spec.members].sort()
+  let h = 0x811c9dc5
+  for (let i = 0; i < spec.id.length; i++) h = Math.imul(h ^ spec.id.charCodeAt(i), 0x01000193)
+  return voters[(h >>> 0) % voters.length]
 }
 
 function specProblem(spec: GroupSpec): string | null {

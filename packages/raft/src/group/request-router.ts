@@ -21,6 +21,8 @@ export interface RouterHost {
   deferReply(): DeferredReply<HostReply>
   /** The replica got work: wake it if quiesced, and drain after this turn. */
   activate(g: GroupReplica): void
+  /** Wakes a quiesced replica (it ticks again). */
+  wake(g: GroupReplica): void
   peer(node: string): ActorRef<HostProtocol>
 }
 
@@ -147,8 +149,9 @@ export class RequestRouter {
     const reply = this.host.deferReply()
     if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
     const held = this.hold(reply)
-    this.forward(g.target(), kind, { ...p, forwarded: false }, (r) => {
-      g.learn(r)
+    const target = g.target()
+    this.forward(target, kind, { ...p, forwarded: false }, (r) => {
+      g.learn(target, r)
       held(r)
     })
   }
@@ -160,6 +163,8 @@ export class RequestRouter {
       return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
     }
     if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
+    // A quiesced follower wakes: if the leader is gone, its election clock is running already.
+    this.host.wake(g)
     const held = this.hold(reply)
     const done: Reply = (r) => {
       g.forwards.delete(done)
