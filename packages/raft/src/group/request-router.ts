@@ -101,7 +101,7 @@ export class RequestRouter {
     const change: ConfChange = { type: p.change.type, node: p.change.node }
     const config = g.core.status().config
     // Retries of a change that took effect succeed: membership calls are idempotent.
-    if (satisfied(config, change)) return reply.resolve(okReply(null))
+    if (satisfied(config, change)) return reply.resolve(okReply(null, this.host.self))
     const next = applyConfChange(config, change)
     if (typeof next === 'string') return reply.resolve(errorReply('CONF_CHANGE_REJECTED', next))
     try {
@@ -121,7 +121,7 @@ export class RequestRouter {
     if (g === null) return
     if (g instanceof GroupProxy) return this.viaProxy(g, 'transfer', p)
     const reply = this.host.deferReply()
-    if (g.leader === p.to) return reply.resolve(okReply(null))
+    if (g.leader === p.to) return reply.resolve(okReply(null, p.to))
     if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
     try {
       g.core.transferLeadership(p.to)
@@ -133,7 +133,6 @@ export class RequestRouter {
     g.addTransfer(p.to, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
   }
-
 
   private requestTarget(kind: Kind, p: RequestBase): GroupReplica | GroupProxy | null {
     const problem = requestProblem(kind, p)
