@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { ScriptProcess } from '../test/support/child-process.js'
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export { ROOT, killAll } from '../test/support/child-process.js'
+export type { ChildEvent } from '../test/support/child-process.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -36,135 +36,15 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-export interface ChildEvent {
-  event: string
-  [key: string]: unknown
-}
-
-/** Most lines of output kept per child, for failure reports. */
-const MAX_KEPT_LINES = 5000
-
 /**
- * A TypeScript entry point run as its own Node process. It prints one JSON
- * object per line on stdout (events, replies to commands); commands go to
- * its stdin, one JSON object per line, with an `id` the reply repeats.
+ * A TypeScript entry point run as its own Node process, talking in JSON
+ * lines (see test/support/child-process.ts); BENCH_VERBOSE=1 copies its
+ * stderr to ours.
  */
-export class ChildProc {
-  readonly events: ChildEvent[] = []
-  readonly stderr: string[] = []
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  private readonly child: ChildProcess
-  private waiters: Array<() => void> = []
-  private nextId = 1
-  private done = false
-
-  constructor(
-    readonly name: string,
-    entry: string,
-    args: string[] = [],
-    options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
-  ) {
-    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=source', '--import', 'tsx', entry, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
-        this.done = true
-        this.wake()
-        resolve({ code, signal })
-      }),
-    )
-    createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line))
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
-      if (this.stderr.length < MAX_KEPT_LINES) this.stderr.push(line)
-      if (process.env.BENCH_VERBOSE) console.error(`[${this.name}] ${line}`)
-    })
-    this.child.stdin!.on('error', () => {}) // writing to a killed child
+export class ChildProc extends ScriptProcess {
+  constructor(name: string, entry: string, args: string[] = [], options: { nodeArgs?: string[]; env?: Record<string, string> } = {}) {
+    super(name, entry, { ...options, args, echoStderr: Boolean(process.env.BENCH_VERBOSE) })
   }
-
-  get pid(): number {
-    return this.child.pid ?? -1
-  }
-
-  get alive(): boolean {
-    return !this.done
-  }
-
-  send(command: Record<string, unknown>): number {
-    const id = this.nextId++
-    this.child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`)
-    return id
-  }
-
-  /** Sends a command and waits for the line that answers it (same `id`). */
-  async call(command: Record<string, unknown>, timeoutMs = 10_000): Promise<ChildEvent> {
-    const id = this.send(command)
-    return this.waitFor((e) => e.id === id, `reply to ${JSON.stringify(command)}`, timeoutMs)
-  }
-
-  /** The first event, printed already or still to come, that matches. */
-  async waitFor(pred: (e: ChildEvent) => boolean, what: string, timeoutMs: number): Promise<ChildEvent> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const hit = this.events.find(pred)
-      if (hit) return hit
-      if (this.done) throw new Error(`${this.name} exited while waiting for ${what}\n${this.tail()}`)
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.tail()}`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.alive) this.child.kill(signal)
-  }
-
-  /** Closes stdin (the child exits on its own), then SIGKILLs it if it has not after `graceMs`. */
-  async stop(graceMs = 2000): Promise<void> {
-    if (!this.alive) return
-    this.child.stdin!.end()
-    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs)
-    await this.exited
-    clearTimeout(timer)
-  }
-
-  tail(lines = 15): string {
-    const events = this.events.slice(-lines).map((e) => `  ${this.name} ${JSON.stringify(e)}`)
-    const err = this.stderr.slice(-8).map((l) => `  ${this.name} stderr: ${l}`)
-    return [...events, ...err].join('\n')
-  }
-
-  private onLine(line: string): void {
-    let event: ChildEvent
-    try {
-      event = JSON.parse(line) as ChildEvent
-    } catch {
-      event = { event: 'stdout', line }
-    }
-    if (this.events.length >= MAX_KEPT_LINES) this.events.splice(0, MAX_KEPT_LINES / 2)
-    this.events.push(event)
-    this.wake()
-  }
-
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
-}
-
-/** Kills every child still running (SIGKILL) and waits until all have exited. */
-export async function killAll(children: readonly ChildProc[]): Promise<void> {
-  for (const c of children) c.kill('SIGKILL')
-  await Promise.all(children.map((c) => c.exited))
 }
 
 // ---- etcd 3.4 ----

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { NodeProcess, killAll } from './fixtures/node-process.js'
+import { CLUSTER_NODE, NodeProcess, killAll } from './fixtures/node-process.js'
 import type { NodeEvent } from './fixtures/node-process.js'
 
 const TEST_TIMEOUT_MS = Number(process.env.CLUSTER_PROCESSES_TIMEOUT_MS ?? 60_000)
@@ -54,7 +54,7 @@ test('3 processes: join through a seed, tell, ask and entities; SIGKILL one, the
   const started = Date.now()
   try {
     await withTimeout(TEST_TIMEOUT_MS, () => nodes, async () => {
-      for (const name of NAMES) nodes.push(new NodeProcess(name, secret))
+      for (const name of NAMES) nodes.push(new NodeProcess(CLUSTER_NODE, name, secret))
       const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess]
       const urls = new Map<string, string>()
       for (const n of nodes) urls.set(n.name, (await n.waitFor((e) => e.event === 'listening', 'listening', STARTUP_MS)).url as string)

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { GroupStatus } from '@troupe/raft'
-import { RaftNodeProcess, killAll } from './fixtures/raft-process.js'
+import { NodeProcess, RAFT_NODE, killAll } from './fixtures/node-process.js'
 
 const TEST_TIMEOUT_MS = 60_000
 /** Generous: three `node --import tsx` start-ups on a loaded machine. */
@@ -21,7 +21,7 @@ const STARTUP_MS = 30_000
 const NAMES = ['n1', 'n2', 'n3']
 
 /** Runs `body`; rejects with the children's last output if it takes longer than `ms`. */
-async function withTimeout<T>(ms: number, nodes: () => RaftNodeProcess[], body: () => Promise<T>): Promise<T> {
+async function withTimeout<T>(ms: number, nodes: () => NodeProcess[], body: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`raft-processes: not done within ${ms} ms\n${nodes().map((n) => n.tail()).join('\n')}`)), ms)
@@ -41,7 +41,7 @@ class Ledger {
   readonly unknown = new Map<string, string>()
   readonly failures: string[] = []
 
-  async put(node: RaftNodeProcess, key: string, value: string): Promise<boolean> {
+  async put(node: NodeProcess, key: string, value: string): Promise<boolean> {
     const r = await node.call({ cmd: 'put', key, value }).catch((err: Error) => ({ ok: false, code: 'NO_REPLY', message: err.message }))
     if (r.ok) this.acked.set(key, value)
     else {
@@ -52,12 +52,12 @@ class Ledger {
   }
 }
 
-async function status(node: RaftNodeProcess): Promise<GroupStatus> {
+async function status(node: NodeProcess): Promise<GroupStatus> {
   return (await node.ok({ cmd: 'status' })) as GroupStatus
 }
 
 /** Waits until every given node names the same leader, in the same term, and that leader says it leads. */
-async function agreedLeader(nodes: RaftNodeProcess[], timeoutMs: number): Promise<GroupStatus> {
+async function agreedLeader(nodes: NodeProcess[], timeoutMs: number): Promise<GroupStatus> {
   const deadline = Date.now() + timeoutMs
   let last: GroupStatus[] = []
   while (Date.now() < deadline) {
@@ -72,10 +72,11 @@ async function agreedLeader(nodes: RaftNodeProcess[], timeoutMs: number): Promis
 test('3 processes: writes through every node, SIGKILL the leader, new leader, restart, catch up, all acknowledged writes present and equal', async () => {
   const secret = randomBytes(32).toString('hex')
   const dir = mkdtempSync(join(tmpdir(), 'raft-processes-'))
-  const nodes: RaftNodeProcess[] = []
-  const byName = new Map<string, RaftNodeProcess>()
+  const nodes: NodeProcess[] = []
+  const byName = new Map<string, NodeProcess>()
   const spawnNode = (name: string, port = 0) => {
-    const n = new RaftNodeProcess({ name, secret, dataDir: join(dir, name), port })
+    const env = { DATA_DIR: join(dir, name), LISTEN_PORT: String(port) }
+    const n = new NodeProcess(RAFT_NODE, name, secret, { env, callTimeoutMs: 20_000 })
     nodes.push(n)
     byName.set(name, n)
     return n
