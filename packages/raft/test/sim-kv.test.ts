@@ -7,7 +7,7 @@ import { simSeeds, withSeed } from '@troupe/testkit'
 import { runRaftKv } from './sim-kv.js'
 
 const regressions: number[] = []
-const seeds = simSeeds(Number(process.env.RAFT_KV_SEEDS ?? 4), 1001)
+const seeds = simSeeds(Number(process.env.RAFT_KV_SEEDS ?? 8), 1001)
 
 test('5-node key-value group under partitions, crashes, torn writes, pauses, clock skew and a lossy network is linearizable', async () => {
   const totals = { ok: 0, info: 0, fail: 0, operations: 0, boots: 0, restores: 0 }

@@ -9,7 +9,7 @@ import { Prng } from '@troupe/testkit'
 import { simSeeds, withSeed } from '@troupe/testkit'
 import { GroupWorld } from './sim-groups.js'
 
-const seeds = simSeeds(Number(process.env.RAFT_SIM_SEEDS ?? 2))
+const seeds = simSeeds(Number(process.env.RAFT_SIM_SEEDS ?? 4))
 
 function scenario(name: string, body: (seed: number) => Promise<void>): void {
   test(name, async () => {
