@@ -5,31 +5,17 @@
 //   {"id":1,"cmd":"role"}                          → {"id":1,"leader":true|false}
 //   {"id":2,"cmd":"run","total":N,"window":W}      → {"id":2,"rate":..,"p50":..,"p99":..}
 // Prints {"event":"ready"} once the group is open; exits when stdin closes.
-import { mkdirSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { ActorSystem, NodeDisk, WebSocketTransport } from '@troupe/runtime'
-// Relative until the root package.json lists @troupe/raft and @troupe/saga.
-import { group, WriteAheadLog } from '@troupe/raft'
+import { group } from '@troupe/raft'
 import { RaftSagaLog, SagaCoordinator, SagaStateMachine } from '@troupe/saga'
+import { startMemberNode } from './member-node.js'
 import { benchSaga, closedSagaLoop } from './saga-workload.js'
 
 export const SAGA_BENCH_SECRET = 'saga-bench-secret-0123456789abcdef'
 export const SAGA_BENCH_MEMBERS = ['m1', 'm2', 'm3']
 
 async function main(): Promise<void> {
-  const [name, dataDir, peersJson] = process.argv.slice(2) as [string, string, string]
-  const peers = JSON.parse(peersJson) as Record<string, string>
-  const port = Number(new URL(peers[name]!).port)
-  mkdirSync(dataDir, { recursive: true })
-  const transport = new WebSocketTransport({
-    listen: { host: '127.0.0.1', port },
-    peers: Object.fromEntries(Object.entries(peers).filter(([n]) => n !== name)),
-    secret: SAGA_BENCH_SECRET,
-    maxBufferedBytes: 64 * 1024 * 1024,
-  })
-  const system = new ActorSystem({ name, transport })
-  await system.start()
-  const wal = await WriteAheadLog.open(new NodeDisk(dataDir), { dir: 'raft' })
+  const { name, system, wal } = await startMemberNode(SAGA_BENCH_SECRET)
   const handle = await group(system, {
     id: 'bench-sagas',
     members: SAGA_BENCH_MEMBERS,
