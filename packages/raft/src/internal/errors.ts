@@ -29,11 +29,6 @@ export class RaftError extends Error {
   }
 }
 
-/** A broken invariant: a bug in the core or in its driver. Nobody should catch it. */
-export class InvariantError extends Error {
-  override readonly name = 'InvariantError'
-}
-
-export function invariant(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new InvariantError(message)
-}
+// A broken invariant is a bug in the core or its driver; the one class of the
+// whole project, so `instanceof InvariantError` holds across packages.
+export { InvariantError, invariant } from '@troupe/runtime'
