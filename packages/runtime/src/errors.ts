@@ -20,6 +20,7 @@ export const ErrorCode = {
   UnknownEntityKind: 'UNKNOWN_ENTITY_KIND',
   InvalidEntityId: 'INVALID_ENTITY_ID',
   ShardBufferFull: 'SHARD_BUFFER_FULL',
+  ActivationLost: 'ACTIVATION_LOST',
   UnknownActorKind: 'UNKNOWN_ACTOR_KIND',
 } as const
 

@@ -91,14 +91,14 @@ export class TestCluster {
     return c
   }
 
-  /** Starts a node whose view is `members`. */
-  async add(name: string, members: string[]): Promise<Node> {
+  /** Starts a node whose view is `members` (`overrides`: this node's own sharding options). */
+  async add(name: string, members: string[], overrides: ShardingOptions = {}): Promise<Node> {
     const { clock, askTimeoutMs, ...sharding } = this.options
     const system = new ActorSystem({ name, transport: this.net.transport(), clock, askTimeoutMs: askTimeoutMs ?? 20_000 })
     await system.start()
     const view = new FakeView(name, members)
     // Real-clock tests must not hit handoff timeouts on a loaded machine unless they ask for them.
-    const node = { name, system, view, sharding: Sharding.start(system, view, { handoffTimeoutMs: 60_000, ...sharding }) }
+    const node = { name, system, view, sharding: Sharding.start(system, view, { handoffTimeoutMs: 60_000, ...sharding, ...overrides }) }
     for (const k of this.kinds) node.sharding.register(k)
     this.nodes.set(name, node)
     return node

@@ -23,6 +23,11 @@ export function rememberIdentity(ref: ActorRef<any>, identity: EntityIdentity): 
   identities.set(ref, identity)
 }
 
+/** @internal */
+export function identityOf(ref: ActorRef<any>): EntityIdentity | undefined {
+  return identities.get(ref)
+}
+
 /**
  * The id of the entity running in `ctx` (use it in `initial`, handlers or
  * hooks). Throws INVALID_ARGUMENT when the actor is not a sharded entity.

@@ -11,6 +11,8 @@ export const ShardingErrorCode = {
   InvalidEntityId: 'INVALID_ENTITY_ID',
   /** The region's handoff buffer is full: the message went to dead letters. */
   ShardBufferFull: 'SHARD_BUFFER_FULL',
+  /** Strict single activation: the entity's permit was lost (or may be), so it did not handle the message. */
+  ActivationLost: 'ACTIVATION_LOST',
 } as const
 
 export type ShardingErrorCode = (typeof ShardingErrorCode)[keyof typeof ShardingErrorCode]

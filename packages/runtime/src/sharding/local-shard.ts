@@ -1,4 +1,5 @@
 import type { ActorRef } from '../actor-ref.js'
+import type { ActivationPermit } from './activation-guard.js'
 import type { ReplyTarget } from '../internal/envelope.js'
 
 /**
@@ -24,6 +25,24 @@ export interface EntityEntry {
   lastActiveMs: number
   /** Why the entity was told to stop; messages for it are buffered meanwhile. */
   stopping: null | 'passivate' | 'handoff' | 'forced'
+  /** What it runs under with an activation guard; released once it has stopped. */
+  readonly permit: ActivationPermit | null
+}
+
+/**
+ * An entity waiting for its permit (strict single activation). Its messages
+ * wait in the shard's buffer; `attempt` tells a late answer from the current one.
+ */
+export interface Acquisition {
+  readonly key: string
+  readonly kind: string
+  readonly id: string
+  readonly shard: number
+  attempt: number
+  /** Aborts the guard's acquire; null while waiting to retry. */
+  controller: AbortController | null
+  failures: number
+  retryAtMs: number
 }
 
 /** A message a region holds until it can deliver or forward it. */

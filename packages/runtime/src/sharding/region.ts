@@ -5,6 +5,8 @@ import { TroupeError, invariant, isTroupeError } from '../errors.js'
 import type { ReplyTarget } from '../internal/envelope.js'
 import type { Signal } from '../signals.js'
 import type { ActorSystem } from '../system.js'
+import { permitHeld, rememberPermit } from './activation-guard.js'
+import type { ActivationGuard, ActivationPermit } from './activation-guard.js'
 import { AllocationCache, keyOf, normalizeMembers } from './allocation.js'
 import type { Allocation } from './allocation.js'
 import { STOP_TOKEN, STOP_TYPE } from './entity-def.js'
@@ -14,7 +16,7 @@ import type { RouteMsg } from './entity-ref.js'
 import { ShardingErrorCode, shardingError } from './errors.js'
 import { shardOf } from './hashing.js'
 import { LocalShard } from './local-shard.js'
-import type { Buffered, EntityEntry } from './local-shard.js'
+import type { Acquisition, Buffered, EntityEntry } from './local-shard.js'
 import type { MembershipView } from './membership-view.js'
 import { MAX_HOPS, REGION_PATH, isReleasedMsg, isRouteMsg, isStatusMsg } from './region-protocol.js'
 import type { ReleasedMsg, StatusMsg } from './region-protocol.js'
@@ -26,6 +28,25 @@ export interface RegionConfig {
   readonly handoffTimeoutMs: number
   readonly maxBufferedMessages: number
   readonly tickMs: number
+  /** Strict single activation: an entity runs only under a permit from this guard. */
+  readonly activationGuard: ActivationGuard | null
+  /** First retry delay after the guard failed to answer (doubles per failure, up to 32×). */
+  readonly permitRetryMs: number
+}
+
+/** The guard's answer, back in the region's turn; only this class is accepted (a wire payload never is one). */
+class PermitOutcome {
+  constructor(
+    readonly key: string,
+    readonly attempt: number,
+    readonly permit: ActivationPermit | null,
+    readonly error: unknown,
+  ) {}
+}
+
+/** An active entity's permit fired. */
+class PermitLost {
+  constructor(readonly entry: EntityEntry) {}
 }
 
 /** What this node knows of a peer region, from its last status. */
@@ -49,6 +70,12 @@ export interface RegionStats {
   /** Shards this node released to a new owner. */
   readonly handoffs: number
   readonly forwarded: number
+  /** Entities waiting for their activation permit (strict single activation). */
+  readonly acquiring: number
+  /** Entities stopped because their permit was lost. */
+  readonly permitsLost: number
+  /** Failed permit requests (each retried). */
+  readonly permitFailures: number
 }
 
 /**
@@ -85,6 +112,11 @@ export class ShardRegion {
   private passivations = 0
   private handoffs = 0
   private forwarded = 0
+  /** Entities waiting for a permit, by entity key. */
+  private readonly acquiring = new Map<string, Acquisition>()
+  private permitsLost = 0
+  private permitFailures = 0
+  private stopped = false
   private readonly allocations: AllocationCache
 
   constructor(
@@ -126,6 +158,14 @@ export class ShardRegion {
       case 'tick':
         this.onTick()
         break
+      case 'permit':
+        if (payload instanceof PermitOutcome) this.onPermit(payload)
+        else this.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
+        break
+      case 'permit-lost':
+        if (payload instanceof PermitLost) this.onPermitLost(payload.entry)
+        else this.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
+        break
       default:
         this.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
     }
@@ -139,6 +179,12 @@ export class ShardRegion {
 
   /** The region is stopping: its entities are gone; what it still holds becomes dead letters. */
   stop(): void {
+    this.stopped = true
+    // The entities (children) have stopped by now: their permits can go.
+    for (const entry of this.byRef.values()) this.releasePermit(entry)
+    this.byRef.clear()
+    for (const acq of this.acquiring.values()) acq.controller?.abort()
+    this.acquiring.clear()
     const held = [...this.parked, ...this.redispatchPending]
     for (const shard of this.shards.values()) held.push(...shard.buffer)
     this.parked = []
@@ -171,6 +217,9 @@ export class ShardRegion {
       passivations: this.passivations,
       handoffs: this.handoffs,
       forwarded: this.forwarded,
+      acquiring: this.acquiring.size,
+      permitsLost: this.permitsLost,
+      permitFailures: this.permitFailures,
     }
   }
 
@@ -212,18 +261,138 @@ export class ShardRegion {
     }
     const entry = shard.entities.get(m.key)
     if (entry?.stopping) return this.hold(shard.buffer, m)
-    this.deliver(entry ?? this.activate(shard, m, def), m)
+    if (entry !== undefined) return this.deliver(entry, m)
+    if (this.config.activationGuard === null) return this.deliver(this.activate(shard, m, def, null), m)
+    // Strict single activation: the messages wait for the permit.
+    this.hold(shard.buffer, m)
+    if (!this.acquiring.has(m.key)) this.beginAcquire(shard, m)
   }
 
-  private activate(shard: LocalShard, m: Buffered, def: ActorDef<any, any>): EntityEntry {
-    const ref = this.ctx.spawn(def, { name: childName(m.kind, m.id, ++this.serial) })
-    rememberIdentity(ref, { kind: m.kind, id: m.id })
+  private activate(shard: LocalShard, who: { key: string; kind: string; id: string }, def: ActorDef<any, any>, permit: ActivationPermit | null): EntityEntry {
+    const ref = this.ctx.spawn(def, { name: childName(who.kind, who.id, ++this.serial) })
+    rememberIdentity(ref, { kind: who.kind, id: who.id })
+    if (permit !== null) rememberPermit(ref, permit)
     this.ctx.watch(ref)
-    const entry: EntityEntry = { key: m.key, kind: m.kind, id: m.id, shard: shard.id, ref, lastActiveMs: this.now(), stopping: null }
-    shard.entities.set(m.key, entry)
+    const entry: EntityEntry = { key: who.key, kind: who.kind, id: who.id, shard: shard.id, ref, lastActiveMs: this.now(), stopping: null, permit }
+    shard.entities.set(who.key, entry)
     this.byRef.set(ref, entry)
     this.activations++
     return entry
+  }
+
+  // ---- strict single activation ---------------------------------------------
+
+  private beginAcquire(shard: LocalShard, who: { key: string; kind: string; id: string }): void {
+    const acq: Acquisition = { key: who.key, kind: who.kind, id: who.id, shard: shard.id, attempt: 0, controller: null, failures: 0, retryAtMs: 0 }
+    this.acquiring.set(who.key, acq)
+    this.requestPermit(acq)
+  }
+
+  private requestPermit(acq: Acquisition): void {
+    const guard = this.config.activationGuard
+    invariant(guard !== null, 'permit requested without an activation guard')
+    const attempt = ++this.serial
+    const controller = new AbortController()
+    acq.attempt = attempt
+    acq.controller = controller
+    const self = this.ctx.self
+    const answer = (permit: ActivationPermit | null, error: unknown) => {
+      if (this.stopped) {
+        if (permit !== null) void Promise.resolve(permit.release()).catch(() => undefined)
+        return
+      }
+      self.tell('permit', new PermitOutcome(acq.key, attempt, permit, error))
+    }
+    Promise.resolve()
+      .then(() => guard.acquire(acq.kind, acq.id, controller.signal))
+      .then(
+        (permit) => answer(permit, null),
+        (error: unknown) => answer(null, error ?? new Error('activation guard rejected')),
+      )
+  }
+
+  private onPermit(outcome: PermitOutcome): void {
+    const acq = this.acquiring.get(outcome.key)
+    const permit = outcome.permit
+    if (acq === undefined || acq.attempt !== outcome.attempt) {
+      // Nobody waits for it any more (the shard moved, or an aborted attempt answered late).
+      if (permit !== null) this.releasePermitOf(permit)
+      return
+    }
+    const shard = this.shards.get(acq.shard)
+    if (shard === undefined || (shard.phase !== 'active' && shard.phase !== 'draining')) {
+      this.acquiring.delete(acq.key)
+      if (permit !== null) this.releasePermitOf(permit)
+      return
+    }
+    if (permit === null || !permitHeld(permit)) {
+      if (permit !== null) this.releasePermitOf(permit)
+      this.permitFailures++
+      acq.controller = null
+      acq.failures++
+      acq.retryAtMs = this.now() + this.config.permitRetryMs * 2 ** Math.min(acq.failures - 1, 5)
+      return
+    }
+    this.acquiring.delete(acq.key)
+    const def = this.kinds.get(acq.kind)
+    if (def === undefined) {
+      this.releasePermitOf(permit)
+      for (const m of this.takeBuffered(shard, acq.key)) this.toLocal(shard, m)
+      return
+    }
+    const entry = this.activate(shard, acq, def, permit)
+    const self = this.ctx.self
+    permit.signal.addEventListener('abort', () => self.tell('permit-lost', new PermitLost(entry)), { once: true })
+    for (const m of this.takeBuffered(shard, acq.key)) this.deliver(entry, m)
+  }
+
+  /** The permit of a live entity fired: stop it after its current message (what it still holds is not handled). */
+  private onPermitLost(entry: EntityEntry): void {
+    if (this.byRef.get(entry.ref) !== entry || entry.stopping === 'forced') return
+    this.permitsLost++
+    this.lru.delete(entry.key)
+    entry.stopping = 'forced'
+    this.ctx.stop(entry.ref)
+  }
+
+  /** Retries permits whose request failed, while their shard still wants them. */
+  private retryPermits(now: number): void {
+    for (const acq of this.acquiring.values()) {
+      if (acq.controller !== null || acq.retryAtMs > now) continue
+      const shard = this.shards.get(acq.shard)
+      if (shard === undefined || (shard.phase !== 'active' && shard.phase !== 'draining')) {
+        this.acquiring.delete(acq.key)
+        continue
+      }
+      this.requestPermit(acq)
+    }
+  }
+
+  /** The shard stops hosting: its pending permit requests are called off (its buffer moves on with it). */
+  private abortAcquisitions(shardId: number): void {
+    for (const acq of this.acquiring.values()) {
+      if (acq.shard !== shardId) continue
+      this.acquiring.delete(acq.key)
+      acq.controller?.abort()
+    }
+  }
+
+  private takeBuffered(shard: LocalShard, key: string): Buffered[] {
+    const mine = shard.takeFor(key)
+    this.bufferedCount -= mine.length
+    return mine
+  }
+
+  private releasePermit(entry: EntityEntry): void {
+    if (entry.permit !== null) this.releasePermitOf(entry.permit)
+  }
+
+  private releasePermitOf(permit: ActivationPermit): void {
+    try {
+      void Promise.resolve(permit.release()).catch(() => undefined)
+    } catch {
+      // A guard's release is best effort: the permit lapses by itself.
+    }
   }
 
   private deliver(entry: EntityEntry, m: Buffered): void {
@@ -427,6 +596,7 @@ export class ShardRegion {
   private beginStopping(shard: LocalShard): void {
     shard.phase = 'stopping'
     shard.sinceMs = this.now()
+    this.abortAcquisitions(shard.id)
     for (const entry of shard.entities.values()) {
       if (entry.stopping !== null) continue
       entry.stopping = 'handoff'
@@ -462,15 +632,14 @@ export class ShardRegion {
     const shard = this.shards.get(entry.shard)
     invariant(shard !== undefined && shard.entities.get(entry.key) === entry, `entity ${entry.key} stopped outside its shard`)
     shard.entities.delete(entry.key)
+    this.releasePermit(entry)
     if (entry.stopping === 'passivate') this.passivations++
     if (shard.phase === 'stopping') {
       if (shard.entities.size === 0) this.release(shard)
       return
     }
     // Messages that arrived while it passivated (or after it stopped itself) start a new incarnation.
-    const waiting = shard.takeFor(entry.key)
-    this.bufferedCount -= waiting.length
-    for (const m of waiting) this.toLocal(shard, m)
+    for (const m of this.takeBuffered(shard, entry.key)) this.toLocal(shard, m)
   }
 
   private onTick(): void {
@@ -497,6 +666,7 @@ export class ShardRegion {
         this.ctx.stop(entry.ref)
       }
     }
+    if (this.acquiring.size > 0) this.retryPermits(now)
     this.reevaluate()
     this.pokePeers()
   }

@@ -4,6 +4,7 @@ import { defineBehavior } from '../define.js'
 import { TroupeError } from '../errors.js'
 import type { AnyProtocol, Protocol } from '../protocol.js'
 import type { ActorSystem } from '../system.js'
+import type { ActivationGuard } from './activation-guard.js'
 import { wrapEntity } from './entity-def.js'
 import { checkEntityId, checkKindName } from './entity-id.js'
 import { EntityTarget, entityRef, installEntityRefResolver } from './entity-ref.js'
@@ -32,6 +33,15 @@ export interface ShardingOptions {
   tickMs?: number
   /** Mailbox capacity of the region actor (default 1,000,000). */
   mailboxCapacity?: number
+  /**
+   * Strict single activation: an entity runs on this node only while it holds
+   * a permit from this guard (with `@troupe/lease`: `leaseActivationGuard`),
+   * and its state writes carry the permit's fencing token
+   * (`entityActivation(ctx).token`). Give every node the same kind of guard.
+   */
+  activationGuard?: ActivationGuard
+  /** First retry delay after the guard failed (doubling per failure, up to 32×; default 100). */
+  permitRetryMs?: number
 }
 
 export type ShardingStats = RegionStats
@@ -51,6 +61,7 @@ export class Sharding {
   private readonly onChanged: () => void
   private readonly uninstallResolver: () => void
   private stopped: Promise<void> | null = null
+  private readonly guarded: boolean
 
   private constructor(
     readonly system: ActorSystem,
@@ -61,6 +72,7 @@ export class Sharding {
   ) {
     const region = new ShardRegion(system, view, this.kinds, config)
     this.region = region
+    this.guarded = config.activationGuard !== null
     const Region = defineBehavior<AnyProtocol, ShardRegion>({
       name: 'shard-region',
       initial: () => region,
@@ -96,7 +108,11 @@ export class Sharding {
     const smaller = Math.min(handoffTimeoutMs, passivateAfterMs > 0 ? passivateAfterMs : Infinity)
     const tickMs = options.tickMs ?? Math.min(1000, Math.max(10, Math.floor(smaller / 4)))
     checkMs('tickMs', tickMs, false)
-    const config: RegionConfig = { shards, passivateAfterMs, handoffTimeoutMs, maxBufferedMessages, tickMs }
+    const activationGuard = options.activationGuard ?? null
+    if (activationGuard !== null && typeof activationGuard.acquire !== 'function') throw new TroupeError('INVALID_ARGUMENT', 'activationGuard needs an acquire(kind, id, signal) method')
+    const permitRetryMs = options.permitRetryMs ?? 100
+    checkMs('permitRetryMs', permitRetryMs, false)
+    const config: RegionConfig = { shards, passivateAfterMs, handoffTimeoutMs, maxBufferedMessages, tickMs, activationGuard, permitRetryMs }
     return new Sharding(system, view, shards, config, mailboxCapacity)
   }
 
@@ -107,7 +123,7 @@ export class Sharding {
     if (known === def) return
     if (known !== undefined) throw new TroupeError('INVALID_ARGUMENT', `another definition is already registered as entity kind '${kind}'`)
     this.registered.set(kind, def)
-    this.kinds.set(kind, wrapEntity(def))
+    this.kinds.set(kind, wrapEntity(def, this.guarded))
   }
 
   /**
