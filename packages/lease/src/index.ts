@@ -20,3 +20,5 @@ export type {
 } from './commands.js'
 export { openLeaseGroup, replicaOf } from './lease-group.js'
 export type { LeaseGroupOptions, LeaseRaftGroup, OpenedLeaseGroup } from './lease-group.js'
+export { leaseActivationGuard } from './entity-activation.js'
+export type { LeaseActivationGuardOptions } from './entity-activation.js'
