@@ -23,6 +23,13 @@ export interface Disk {
   truncate(path: string, size: number): Promise<void>
   /** fdatasync: every completed write/append/truncate of this file is durable. */
   sync(path: string): Promise<void>
+  /**
+   * `append` then `sync` of the same file as one operation, for logs that
+   * make every append durable: a crash may tear the appended bytes, never
+   * the earlier ones; once it resolves, all of them are durable. Optional:
+   * without it, callers append and then sync.
+   */
+  appendDurable?(path: string, data: Uint8Array): Promise<void>
   /** Atomically replaces `to` with `from` (durable after `syncDir` of the parent). */
   rename(from: string, to: string): Promise<void>
   /** Removes a file; no error if absent. */

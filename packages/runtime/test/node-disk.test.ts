@@ -13,6 +13,11 @@ conformance.before.each(async (ctx) => {
   await ctx.disk.mkdir('')
 })
 conformance.run()
+const pooled = diskConformance('NodeDisk, durable appends on the thread pool', () => new NodeDisk(join(root, `d${n++}`), { maxOpenFiles: 2, durableAppend: 'pool' }))
+pooled.before.each(async (ctx) => {
+  await ctx.disk.mkdir('')
+})
+pooled.run()
 
 test('NodeDisk stays inside its root even when a sibling directory exists', async () => {
   const base = await mkdtemp(join(tmpdir(), 'troupe-node-disk-root-'))

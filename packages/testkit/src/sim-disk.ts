@@ -176,6 +176,15 @@ export class SimDisk implements Disk {
     })
   }
 
+  /** An append and a sync queued together: a crash between them tears the append, as with separate calls. */
+  async appendDurable(path: string, data: Uint8Array): Promise<void> {
+    const appended = this.append(path, data)
+    const synced = this.sync(path)
+    synced.catch(() => {}) // if the append fails, its error is the one reported
+    await appended
+    return synced
+  }
+
   async rename(from: string, to: string): Promise<void> {
     diskPathSegments(from, 'file')
     diskPathSegments(to, 'file')

@@ -346,8 +346,9 @@ class RaftHost {
       }
     }
     if (budget === 0 && this.dirty.size > 0) this.drain()
-    this.startSync()
+    // Messages first: a disk that syncs on this thread must not hold back the appends followers sync in parallel.
     this.outbox.flushAll()
+    this.startSync()
   }
 
   private startSync(): void {

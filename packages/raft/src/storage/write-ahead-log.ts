@@ -316,9 +316,12 @@ export class WriteAheadLog {
     }
     const segment = this.segments.at(-1)!
     const path = joinPath(this.o.dir, segment.name)
-    await this.disk.append(path, bytes)
+    if (this.disk.appendDurable) await this.disk.appendDurable(path, bytes)
+    else {
+      await this.disk.append(path, bytes)
+      await this.disk.sync(path)
+    }
     segment.bytes += bytes.byteLength
-    await this.disk.sync(path)
     if (batch.newSegment) await this.disk.syncDir(this.o.dir)
     this.counted(batch.records.length, bytes.byteLength)
   }

@@ -55,6 +55,16 @@ export function diskConformance(name: string, makeDisk: () => Disk | Promise<Dis
     assert.is(text(await disk.read('many')), expected, 'un-awaited appends land in call order')
   })
 
+  test('appendDurable appends in call order with append, and creates the file', async ({ disk }) => {
+    assert.ok(disk.appendDurable, 'this disk has appendDurable')
+    await disk.appendDurable!('d', bytes('a'))
+    assert.is(text(await disk.read('d')), 'a')
+    const pending = [disk.append('d', bytes('b')), disk.appendDurable!('d', bytes('c')), disk.append('d', bytes('d'))]
+    await Promise.all(pending)
+    assert.is(text(await disk.read('d')), 'abcd', 'un-awaited appends and durable appends land in call order')
+    await rejectsWith(() => disk.appendDurable!('no-dir/x', bytes('e')), 'NOT_FOUND', 'appendDurable into a missing directory')
+  })
+
   test('truncate shortens; a later append continues at the new end', async ({ disk }) => {
     await disk.append('t', bytes('abcdef'))
     await disk.truncate('t', 2)

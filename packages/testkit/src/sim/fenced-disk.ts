@@ -21,6 +21,7 @@ export function fencedDisk(disk: Disk, alive: () => boolean): Disk {
     append: guard((path, data) => disk.append(path, data)),
     truncate: guard((path, size) => disk.truncate(path, size)),
     sync: guard((path) => disk.sync(path)),
+    ...(disk.appendDurable ? { appendDurable: guard((path: string, data: Uint8Array) => disk.appendDurable!(path, data)) } : {}),
     rename: guard((from, to) => disk.rename(from, to)),
     remove: guard((path) => disk.remove(path)),
     syncDir: guard((dir) => disk.syncDir(dir)),
