@@ -146,6 +146,11 @@ export class Cluster implements MembershipView {
     return [...this.snapshot.up]
   }
 
+  /** The incarnation of `node` in this node's membership table (undefined: unknown). */
+  incarnationOf(node: string): number | undefined {
+    return this.snapshot.members.get(node)?.incarnation
+  }
+
   leader(): string | null {
     return this.snapshot.leader
   }

@@ -16,6 +16,12 @@ import { EventEmitter } from 'eventemitter3'
 export interface MembershipView {
   readonly self: string
   upMembers(): string[]
+  /**
+   * The incarnation of member `node` as this view knows it (optional). With
+   * it, sharding tells a restarted node from its previous incarnation when
+   * it judges whether a peer's status is current.
+   */
+  incarnationOf?(node: string): number | undefined
   on(event: 'changed', fn: () => void): unknown
   off(event: 'changed', fn: () => void): unknown
 }

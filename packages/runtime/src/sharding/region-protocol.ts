@@ -23,6 +23,10 @@ export interface StatusMsg {
   shards: number
   /** Ask the receiver to answer with its own status. */
   reply: boolean
+  /** The sender's incarnation, when its view knows incarnations (else null). */
+  incarnation: number | null
+  /** The receiver's incarnation in the sender's view (null: not a member, or no incarnations). */
+  yourIncarnation: number | null
 }
 
 /** Shards the sender finished handing off (their entities are all stopped). */
@@ -58,7 +62,9 @@ export function isStatusMsg(v: unknown, shards: number): v is StatusMsg {
     s.members.every((m) => typeof m === 'string') &&
     isShardList(s.handingOff, shards) &&
     typeof s.shards === 'number' &&
-    typeof s.reply === 'boolean'
+    typeof s.reply === 'boolean' &&
+    isIncarnation(s.incarnation) &&
+    isIncarnation(s.yourIncarnation)
   )
 }
 
@@ -70,4 +76,8 @@ export function isReleasedMsg(v: unknown, shards: number): v is ReleasedMsg {
 
 function isShardList(v: unknown, shards: number): v is number[] {
   return Array.isArray(v) && v.length <= shards && v.every((s) => Number.isInteger(s) && s >= 0 && s < shards)
+}
+
+function isIncarnation(v: unknown): v is number | null {
+  return v === null || (Number.isInteger(v) && (v as number) >= 0)
 }

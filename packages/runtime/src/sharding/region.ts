@@ -53,6 +53,11 @@ class PermitLost {
 interface PeerStatus {
   readonly table: Allocation | null
   readonly handingOff: Set<number>
+  /**
+   * The peer's view holds this node, so the peer tells this node of every
+   * change of its view (FIFO link): only then does its status stay current.
+   */
+  readonly seesMe: boolean
 }
 
 export interface RegionStats {
@@ -489,7 +494,13 @@ export class ShardRegion {
     }
     if (!isStatusMsg(payload, this.config.shards)) return this.system.deadLetter(REGION_PATH, 'status', payload, 'malformed-status')
     if (payload.node === this.self) return
-    this.peers.set(payload.node, { table: this.allocations.get(normalizeMembers(payload.members)), handingOff: new Set(payload.handingOff) })
+    const known = this.incarnationOf(payload.node)
+    // A late status from an earlier incarnation of the peer says nothing about the current one.
+    if (payload.incarnation !== null && known !== null && payload.incarnation < known) return this.system.deadLetter(REGION_PATH, 'status', payload, 'stale-incarnation')
+    const members = normalizeMembers(payload.members)
+    const mine = this.incarnationOf(this.self)
+    const seesMe = members.includes(this.self) && (payload.yourIncarnation === null || mine === null || payload.yourIncarnation === mine)
+    this.peers.set(payload.node, { table: this.allocations.get(members), handingOff: new Set(payload.handingOff), seesMe })
     if (payload.reply) this.sendStatus(payload.node, false, this.handingOffList())
     this.reevaluate()
   }
@@ -504,7 +515,7 @@ export class ShardRegion {
 
   private broadcastStatus(): void {
     const handingOff = this.handingOffList()
-    for (const node of this.targets()) this.sendStatus(node, !this.peers.has(node), handingOff)
+    for (const node of this.targets()) this.sendStatus(node, this.peers.get(node)?.seesMe !== true, handingOff)
   }
 
   /** Who hears of this node's status and releases: the members and the recently departed. */
@@ -516,7 +527,8 @@ export class ShardRegion {
   }
 
   private sendStatus(node: string, reply: boolean, handingOff: number[]): void {
-    const status: StatusMsg = { node: this.self, members: this.members, handingOff, shards: this.config.shards, reply }
+    const yours = this.members.includes(node) ? this.incarnationOf(node) : null
+    const status: StatusMsg = { node: this.self, members: this.members, handingOff, shards: this.config.shards, reply, incarnation: this.incarnationOf(this.self), yourIncarnation: yours }
     this.send(node, 'status', status)
   }
 
@@ -537,13 +549,15 @@ export class ShardRegion {
   /**
    * Owner under this node's view, and no peer's last status claims the shard:
    * no member owns it under its own view or hands it off, and no recently
-   * departed node still hands it off.
+   * departed node still hands it off. A member's status counts only once its
+   * view holds this node: before that it does not send this node its changes,
+   * so what it said may be stale (a rejoin seen at different times).
    */
   private canActivate(s: number): boolean {
     for (const node of this.members) {
       if (node === this.self) continue
       const peer = this.peers.get(node)
-      if (peer === undefined || peer.table?.ownerOf(s) === node || peer.handingOff.has(s)) return false
+      if (peer === undefined || !peer.seesMe || peer.table?.ownerOf(s) === node || peer.handingOff.has(s)) return false
     }
     const now = this.now()
     for (const [node, untilMs] of this.departed) {
@@ -674,7 +688,7 @@ export class ShardRegion {
   /** Asks peers whose status holds a shard up to send it again (a status may have been lost). */
   private pokePeers(): void {
     const poke = new Set<string>()
-    for (const node of this.members) if (node !== this.self && !this.peers.has(node)) poke.add(node)
+    for (const node of this.members) if (node !== this.self && this.peers.get(node)?.seesMe !== true) poke.add(node)
     for (const shard of this.shards.values()) {
       if (shard.phase !== 'waiting' && shard.phase !== 'draining') continue
       for (const [node, peer] of this.peers) {
@@ -701,6 +715,10 @@ export class ShardRegion {
       this.redispatchPending = []
       for (const m of pending) this.dispatch(m)
     }
+  }
+
+  private incarnationOf(node: string): number | null {
+    return this.view.incarnationOf?.(node) ?? null
   }
 
   private now(): number {
