@@ -1,9 +1,11 @@
 // One chat server node: an actor system on the WebSocket transport, a
-// cluster member, the history Raft group, pub/sub, sharded rooms, and the
+// cluster member, the history Raft group, a lease group (one lease per
+// active room: strict single activation), pub/sub, sharded rooms, and the
 // browsers' gateway. `startChatNode` wires them; `stop` takes them down in
 // the reverse order, leaving the cluster first so rooms hand off cleanly.
 import { ActorSystem, Cluster, NodeDisk, PubSub, Sharding, WebSocketTransport } from '@troupe/runtime'
 import { WriteAheadLog, group } from '@troupe/raft'
+import { Leases, leaseActivationGuard, openLeaseGroup } from '@troupe/lease'
 import type { ChatNodeConfig } from './config.js'
 import { hostPart } from './config.js'
 import { NodeDirectory } from './directory.js'
@@ -11,6 +13,7 @@ import { Gateway } from './gateway.js'
 import { HistoryMachine } from './history.js'
 import { roomEntity } from './room.js'
 import type { HistoryGroup } from './room.js'
+import { ROOM_LEASE_TTL_MS } from './limits.js'
 import { newPostLimiter, sessionActor } from './session.js'
 
 export interface ChatNode {
@@ -68,8 +71,21 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
     requestTimeoutMs: 5000,
   })
 
+  // Room leases live in their own Raft group on the history members (same WAL).
+  const roomLeases = await openLeaseGroup(system, {
+    id: 'room-leases',
+    members: config.historyMembers,
+    ...(isMember ? { storage: wal } : {}),
+    requestTimeoutMs: 5000,
+  })
+  const leases = new Leases(system, roomLeases.group, { defaultTtlMs: ROOM_LEASE_TTL_MS })
+
   const pubsub = PubSub.start(system, cluster, { subscribeTimeoutMs: 3000 })
-  const sharding = Sharding.start(system, cluster, { passivateAfterMs: 5 * 60_000, handoffTimeoutMs: 5000 })
+  const sharding = Sharding.start(system, cluster, {
+    passivateAfterMs: 5 * 60_000,
+    handoffTimeoutMs: 5000,
+    activationGuard: leaseActivationGuard(leases, { ttlMs: ROOM_LEASE_TTL_MS }),
+  })
   const Room = roomEntity({ history, pubsub })
   sharding.register(Room)
   const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter() })
@@ -96,8 +112,11 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
     stopping ??= (async () => {
       await gateway.close()
       if (cluster.isUp) await Promise.race([cluster.leave(), sleep(LEAVE_TIMEOUT_MS)])
-      await sharding.stop()
+      await sharding.stop() // releases the leases of the rooms it stopped
+      await leases.close()
       await pubsub.stop()
+      await roomLeases.group.stop().catch(() => {})
+      await roomLeases.service?.stop()
       await history.stop().catch(() => {})
       await wal.close().catch(() => {})
       await disk.close()

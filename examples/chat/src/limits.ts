@@ -47,3 +47,11 @@ export const PRESENCE_TTL_MS = 15_000
 
 /** How long a post or join may take (a failover included) before the page is told. */
 export const REQUEST_TIMEOUT_MS = 8000
+
+/**
+ * TTL of a room's lease. A room whose node died is activated elsewhere once
+ * its lease expired and the cluster moved its shard (failure detection takes
+ * about 5 s, so this adds nothing then); a node cut off from the lease
+ * group's majority stops its rooms within this time.
+ */
+export const ROOM_LEASE_TTL_MS = 4000

@@ -5,7 +5,12 @@
 // state: sessions tell the room they are still there every
 // PRESENCE_HEARTBEAT_MS, so a room activated on a new node after a crash
 // knows its members again within one heartbeat.
-import { defineActor, entityId } from '@troupe/runtime'
+//
+// Rooms run under a lease each (the chat node gives sharding a
+// leaseActivationGuard): a room is active on one node at a time even while
+// nodes disagree about who is up, and its appends carry the lease's fencing
+// token, which the history refuses once a newer activation has written.
+import { defineActor, entityActivation, entityId } from '@troupe/runtime'
 import type { ActorContext, ActorDef, PubSub } from '@troupe/runtime'
 import type { RaftGroup } from '@troupe/raft'
 import { isRaftGroupError } from '@troupe/raft'
@@ -26,6 +31,8 @@ export type RoomReply<T> = ({ ok: true } & T) | { ok: false; code: ChatErrorCode
 
 interface RoomState {
   room: string
+  /** This activation's fencing token (0 without leases). */
+  token: number
   /** Session key → user and when the room last heard of it (system clock). */
   sessions: Map<string, { user: string; seenMs: number }>
   /** The member list last published, to publish only changes. */
@@ -43,7 +50,7 @@ const PROPOSE_TIMEOUT_MS = REQUEST_TIMEOUT_MS - 1000
 export function roomEntity(services: RoomServices) {
   return defineActor({
     name: 'room',
-    initial: (ctx): RoomState => ({ room: entityId(ctx), sessions: new Map(), published: '' }),
+    initial: (ctx): RoomState => ({ room: entityId(ctx), token: entityActivation(ctx)?.token ?? 0, sessions: new Map(), published: '' }),
     onStart(s, ctx) {
       ctx.timers.startPeriodic('sweep', PRESENCE_TTL_MS / 3, 'sweep', undefined)
     },
@@ -72,10 +79,15 @@ export function roomEntity(services: RoomServices) {
         publishPresence(s, ctx, services, false)
         let msg: ChatMessage
         try {
-          msg = await services.history.propose({ op: 'append', room: s.room, user: p.user, text: p.text, cid: p.cid }, { timeoutMs: PROPOSE_TIMEOUT_MS })
+          msg = await services.history.propose({ op: 'append', room: s.room, user: p.user, text: p.text, cid: p.cid, token: s.token }, { timeoutMs: PROPOSE_TIMEOUT_MS })
         } catch (err) {
           if (isRaftGroupError(err, 'COMMAND_FAILED') && err.message.startsWith('ROOM_LIMIT')) {
             return { ok: false, code: ChatErrorCode.RoomLimit, message: err.message.replace(/^ROOM_LIMIT: /, '') }
+          }
+          if (isRaftGroupError(err, 'COMMAND_FAILED') && err.message.startsWith('FENCED')) {
+            // A newer activation of this room runs elsewhere: this one stops; the page's retry reaches the new one.
+            ctx.stop()
+            return { ok: false, code: ChatErrorCode.Unavailable, message: 'The room moved to another node; it is sent again when you retry.' }
           }
           const code = isRaftGroupError(err) ? err.code : 'ERROR'
           return { ok: false, code: ChatErrorCode.Unavailable, message: `The message was not confirmed (${code}); it is sent again when you retry.` }

@@ -89,7 +89,7 @@ const history = suite('history state machine')
 
 let index = 0
 const meta = (timeMs = 1000): ApplyMeta => ({ index: ++index, term: 1, timeMs, clientId: 'c', seq: index })
-const append = (m: HistoryMachine, room: string, text: string, cid = `c${index}`, user = 'ann') => m.apply({ op: 'append', room, user, text, cid }, meta())
+const append = (m: HistoryMachine, room: string, text: string, cid = `c${index}`, user = 'ann', token = 1) => m.apply({ op: 'append', room, user, text, cid, token }, meta())
 
 history('seq grows per room; only the last HISTORY_PER_ROOM lines are kept', () => {
   const m = new HistoryMachine()
@@ -114,7 +114,7 @@ history('a retried post (same user and cid) is stored once and answered with the
 
 history('the line carries the log entry time, not a local clock', () => {
   const m = new HistoryMachine()
-  assert.is(m.apply({ op: 'append', room: 'r', user: 'ann', text: 'x', cid: 'a' }, meta(123_456)).timeMs, 123_456)
+  assert.is(m.apply({ op: 'append', room: 'r', user: 'ann', text: 'x', cid: 'a', token: 1 }, meta(123_456)).timeMs, 123_456)
 })
 
 history('snapshot and restore give the same answers and the same next seq', () => {
@@ -126,6 +126,19 @@ history('snapshot and restore give the same answers and the same next seq', () =
   assert.equal(copy.query({ op: 'history', room: 'a' }), m.query({ op: 'history', room: 'a' }))
   assert.is(append(copy, 'a', 'next').seq, append(m, 'a', 'next').seq)
   assert.throws(() => copy.restore({ v: 99 }), /unknown format/)
+})
+
+history('appends are fenced per room: a lower token than one the room took is refused, also after a restore', () => {
+  const m = new HistoryMachine()
+  append(m, 'r', 'old owner', 'c-1', 'ann', 5)
+  append(m, 'r', 'new owner', 'c-2', 'ann', 9)
+  assert.throws(() => append(m, 'r', 'stale write', 'c-3', 'ann', 5), /^FENCED/)
+  assert.is(append(m, 'other', 'own fence per room', 'c-4', 'ann', 1).seq, 1)
+  const copy = new HistoryMachine()
+  copy.restore(structuredClone(m.snapshot()))
+  assert.throws(() => append(copy, 'r', 'stale after restore', 'c-5', 'ann', 8), /^FENCED/)
+  assert.is(append(copy, 'r', 'same owner again', 'c-6', 'ann', 9).seq, 3)
+  assert.equal((m.query({ op: 'history', room: 'r' }) as ChatMessage[]).map((l) => l.text), ['old owner', 'new owner'])
 })
 
 history.run()
