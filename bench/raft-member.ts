@@ -4,7 +4,8 @@
 // under dataDir, opens `groups` key-value groups and prints {"event":"ready"}.
 // Then it answers JSON-line commands on stdin (see `command`), and exits when
 // stdin closes or on SIGTERM. RAFT_STORAGE=memory keeps the logs in memory
-// instead (no fsync), to see what the disk costs.
+// instead (no fsync), to see what the disk costs; RAFT_DURABLE_APPEND=pool
+// runs each flush's fdatasync on the thread pool instead of the loop's thread.
 import { mkdirSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { ActorSystem, NodeDisk, WebSocketTransport } from '@troupe/runtime'
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
   })
   const system = new ActorSystem({ name: c.name, transport })
   await system.start()
-  const disk = new NodeDisk(c.dataDir)
+  const durableAppend = process.env.RAFT_DURABLE_APPEND === 'pool' ? 'pool' : 'inline'
+  const disk = new NodeDisk(c.dataDir, { durableAppend })
   const wal = await WriteAheadLog.open(disk, { dir: 'raft' })
   raftHost(system, c.host)
   const handles: RaftGroup<KvCommand, null, KvQuery, string | null>[] = []

@@ -1,0 +1,31 @@
+// Puts at a fixed number in flight through a client-node handle, for profiling
+// the member processes (their CPU profiles go to ./raft-probe-prof/ with --profile).
+//   node --conditions=source --import tsx bench/raft-probe.ts [inflight] [ops] [--profile]
+import { closedLoop } from './lib.js'
+import { basePort, cpuSeconds } from './cluster-procs.js'
+import { MEMBERS, RaftCluster } from './raft-cluster.js'
+
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const inflight = Number(args[0] ?? 1)
+const ops = Number(args[1] ?? 3000)
+const profile = process.argv.includes('--profile')
+const cluster = await RaftCluster.start({ port: basePort(31_000), ...(profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=raft-probe-prof'] } : {}) })
+try {
+  const kv = await cluster.handle()
+  await kv.propose({ op: 'put', key: 'warm-up!', value: 'v' })
+  const leader = await cluster.leader()
+  await closedLoop(Math.max(200, ops / 5), inflight, (i) => kv.propose({ op: 'put', key: `w${i}`, value: 'v1234567' }))
+  const pids = MEMBERS.map((m) => cluster.proc(m).pid)
+  const s0 = pids.map(cpuSeconds)
+  const c0 = process.cpuUsage()
+  const r = await closedLoop(ops, inflight, (i) => kv.propose({ op: 'put', key: `k${String(i).padStart(7, '0')}`, value: 'v1234567' }))
+  const c = process.cpuUsage(c0)
+  const s = pids.map((p, i) => ((cpuSeconds(p) - s0[i]!) * 1e6) / ops)
+  console.log(
+    `${inflight} in flight: ${Math.round(r.rate)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms; CPU µs/op client ${((c.user + c.system) / ops).toFixed(0)}, ` +
+      MEMBERS.map((m, i) => `${m}${m === leader ? '*' : ''} ${s[i]!.toFixed(0)}`).join(' '),
+  )
+} finally {
+  await cluster.stop()
+}
+process.exit(0)
