@@ -57,6 +57,14 @@ test('regression, seed 131: a restarted node is not fooled by a tombstone of its
   assert.ok(r.stats.convergedAfterMs !== undefined, 'seed 131; replay: SIM_SEED=131 pnpm sim --scenario cluster-faults')
 })
 
+test('regression, seed 196: a node the surviving cluster never admitted finds out after the heal and rejoins', async () => {
+  // n3#2 was admitted only by n1, which crashed before telling anyone; cut off, n3 kept
+  // a cluster of its own with n4 and n5 (which answered its heartbeats but never knew it).
+  // Now their gossip, still without n3#2 after stable-after, sends it down and its restart rejoins.
+  const r = await runOnce(clusterFaults, 196)
+  assert.ok(r.stats.convergedAfterMs !== undefined, 'seed 196; replay: SIM_SEED=196 pnpm sim --scenario cluster-faults')
+})
+
 test('the same seed replays the same cluster run', async () => {
   const [seed] = simSeeds(1, 101)
   const a = await runOnce(clusterFaults, seed!)

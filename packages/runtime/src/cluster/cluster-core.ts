@@ -58,6 +58,8 @@ export class ClusterCore {
   private lastJoinAtMs = -Infinity
   private stableKey = ''
   private stableSinceMs = 0
+  /** Members whose gossip has lacked this incarnation since then (ms); a state that knows it clears the entry. */
+  private readonly lackedBy = new Map<string, number>()
 
   constructor(private readonly config: CoreConfig) {}
 
@@ -184,21 +186,49 @@ export class ClusterCore {
     const myIncarnation = this.config.self.incarnation
     const tomb = theirs.tombstoneOf(this.self)
     const knowsMe = (me !== undefined && me.incarnation >= myIncarnation) || (tomb !== undefined && tomb.incarnation >= myIncarnation)
-    // Gossip that does not know this node belongs to another cluster or is stale.
-    if (!knowsMe || typeof msg.from !== 'string') return
+    if (typeof msg.from !== 'string') return
+    if (!knowsMe) return this.onGossipWithoutMe(msg.from, theirs, nowMs)
     if (this.phase === 'joining') this.phase = 'member'
+    this.lackedBy.delete(msg.from)
     const result = this.state.merge(theirs, this.self, this.config.tombstoneMaxAgeMs, nowMs)
     if (result.theyLack) this.send(msg.from, { type: 'gossip', payload: { from: this.self, gossip: membershipToWire(this.state) } })
     else if (hasMore(this.state.seen, theirs.seen)) this.sendStatus(msg.from)
   }
 
+  /**
+   * Gossip from a peer whose state has no record of this incarnation (not
+   * even a tombstone). From a peer this node counts as a member, that is
+   * either a peer that has not heard of this node yet (it will, from the
+   * others), or a cluster that moved on without it: this node was admitted
+   * by a node that failed before telling the rest, or kept a cluster of its
+   * own through a partition. When the same peer still says so after
+   * stableAfterMs, this node goes down like a downed node (selfDown); a
+   * restart rejoins through the seeds with a new incarnation. Its state is
+   * not pushed to that peer: decisions made apart from the cluster must not
+   * flow into it.
+   */
+  private onGossipWithoutMe(from: string, theirs: Membership, nowMs: number): void {
+    if (this.phase !== 'member') return
+    const peer = this.state.get(from)
+    const peerThere = theirs.get(from)
+    if (peer === undefined || peer.status === 'down' || peerThere === undefined || peerThere.incarnation < peer.incarnation) return
+    const since = this.lackedBy.get(from)
+    if (since === undefined) {
+      for (const node of this.lackedBy.keys()) if (this.state.get(node) === undefined) this.lackedBy.delete(node)
+      this.lackedBy.set(from, nowMs)
+    } else if (nowMs - since >= this.config.stableAfterMs) {
+      this.becomeTerminal('down', false)
+    }
+  }
+
   private onStatus(msg: GossipStatus): void {
     if (this.phase !== 'member' || typeof msg.from !== 'string' || !Array.isArray(msg.seen)) return
-    if (this.state.get(msg.from) === undefined && this.state.tombstoneOf(msg.from) === undefined) return
+    // A sender this state does not list is answered too: that is how a node cut off from the cluster learns it.
     if (msg.digest !== this.state.digest()) {
       this.send(msg.from, { type: 'gossip', payload: { from: this.self, gossip: membershipToWire(this.state) } })
       return
     }
+    this.lackedBy.delete(msg.from) // same content: it knows this node
     const theirSeen = new Set(msg.seen.filter((s): s is string => typeof s === 'string' && this.state.get(s) !== undefined))
     for (const s of theirSeen) this.state.seen.add(s)
     this.state.touch(this.self)
@@ -289,11 +319,12 @@ export class ClusterCore {
     }
   }
 
-  private becomeTerminal(reason: TerminalReason): void {
+  /** `announce`: tell the members this node reaches that it is down (not when they never counted it). */
+  private becomeTerminal(reason: TerminalReason, announce = true): void {
     const wasMember = this.phase === 'member'
     this.phase = 'terminal'
     this.terminalReason = reason
-    if (reason !== 'down' || !wasMember) return
+    if (reason !== 'down' || !wasMember || !announce) return
     // Tell this side that it is down: whoever decided it may be the only one that knows.
     const unreachable = this.state.unreachable(this.self)
     const gossip = membershipToWire(this.state)
