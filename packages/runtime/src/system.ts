@@ -67,6 +67,15 @@ const SPAWNER_PATH = '/system/spawner'
 type SpawnerProtocol = { spawn(request: { kind: string; name: string | null }): ActorRef }
 
 /**
+ * Ask ids of a run start at its start time × 1024 (ms), so a restart under
+ * the same name never reuses an id an earlier run may still get a reply for
+ * (unless that run averaged over 1024 asks per ms). Safe integers until 2248.
+ */
+function firstAskId(nowMs: number): number {
+  return Math.max(0, Math.floor(nowMs)) * 1024 + 1
+}
+
+/**
  * A node's actor system: spawns top-level actors under `/user`, owns the
  * dispatcher, the clock, pending asks and dead letters.
  */
@@ -104,7 +113,7 @@ export class ActorSystem {
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
     this.systemGuardian = new ActorCell(this.host, null, 'system', Guardian, { supervision: { onFailure: 'resume' } })
     this.remoting = options.transport
-      ? new Remoting(this.remotingHost(), options.transport, { scheduleFlush: options.scheduleDrain, ...options.remoting })
+      ? new Remoting(this.remotingHost(), options.transport, { scheduleFlush: options.scheduleDrain, firstAskId: firstAskId(this.clock.now()), ...options.remoting })
       : null
     if (this.remoting) this.spawnSystemActor(this.spawnerDef(), { name: SPAWNER_PATH.slice('/system/'.length) })
   }
@@ -151,9 +160,14 @@ export class ActorSystem {
     this.remoting?.addPeer(node, address)
   }
 
-  /** Tells remoting that `node` is down: its asks fail and watchers of its actors get Terminated. */
+  /** Tells remoting that `node` is down: its asks fail (also new ones, until `nodeUp`) and watchers of its actors get Terminated. */
   nodeDown(node: string): void {
     this.remoting?.nodeDown(node)
+  }
+
+  /** Tells remoting that `node` is up again (a new incarnation): asks and watches reach it again. */
+  nodeUp(node: string): void {
+    this.remoting?.nodeUp(node)
   }
 
   /** @internal the codec of this system (refs decode against it). */

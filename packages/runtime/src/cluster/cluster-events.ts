@@ -45,9 +45,11 @@ const STATUS_EVENT = {
  * Emits the events that lead from `prev` to `next`, per node (sorted) in
  * lifecycle order: unreachable, the status event, reachable; then the
  * leader, then `changed`. Calls `nodeGone` for a member that became down,
- * was removed without being down, or was replaced by a newer incarnation.
+ * was removed without being down, or was replaced by a newer incarnation,
+ * and `nodeBack` for an incarnation new here that is not down (after
+ * `nodeGone` of the one it replaces).
  */
-export function emitDiff(self: string, prev: Snapshot, next: Snapshot, emit: Emit, nodeGone: (node: string) => void): void {
+export function emitDiff(self: string, prev: Snapshot, next: Snapshot, emit: Emit, nodeGone: (node: string) => void, nodeBack: (node: string) => void): void {
   const nodes = [...new Set([...prev.members.keys(), ...next.members.keys()])].sort()
   for (const node of nodes) {
     const before = prev.members.get(node)
@@ -59,6 +61,7 @@ export function emitDiff(self: string, prev: Snapshot, next: Snapshot, emit: Emi
     }
     if (after === undefined) continue
     const known = before !== undefined && !replaced
+    if (!known && after.status !== 'down' && node !== self) nodeBack(node)
     if (!after.reachable && (!known || before.reachable)) emit('unreachable', after)
     if (!known || before.status !== after.status) {
       if (after.status === 'down' && node !== self) nodeGone(node)

@@ -329,7 +329,14 @@ export class Cluster implements MembershipView {
         errors.push(err)
       }
     }
-    emitDiff(this.self, prev, next, emit, (node) => this.system.nodeDown(node))
+    emitDiff(
+      this.self,
+      prev,
+      next,
+      emit,
+      (node) => this.system.nodeDown(node),
+      (node) => this.system.nodeUp(node),
+    )
     // Forget cached refs of members that are gone, so churn does not grow these maps.
     for (const node of prev.members.keys()) if (!next.members.has(node)) this.refs.delete(node)
     if (terminal && !this.ended) {

@@ -41,6 +41,12 @@ export interface RemotingOptions {
   maxFrameBytes?: number
   /** How the end-of-turn flush is scheduled (default queueMicrotask). */
   scheduleFlush?: (fn: () => void) => void
+  /**
+   * The first ask id (default 1). Give each run of a node a larger one than
+   * the last (the system uses its start time × 1024), so that a reply meant
+   * for an earlier run under the same name matches no ask of this one.
+   */
+  firstAskId?: number
 }
 
 /**
@@ -56,13 +62,15 @@ export class Remoting {
   private halted = false
   private readonly scheduleFlush: (fn: () => void) => void
   private readonly flushNow = () => this.flush()
-  private nextAskId = 1
+  private nextAskId: number
   private readonly asks = new Map<number, { node: string; reply: ReplyTarget }>()
   private nextWatchId = 1
   /** Watches this node placed on remote actors. */
   private readonly watches = new Map<number, { node: string; ref: ActorRef; listener: TerminationListener }>()
   /** Watches remote nodes placed on local actors, by `${node}:${watchId}`. */
   private readonly watchedBy = new Map<string, { target: WatchableTarget; listener: TerminationListener; node: string }>()
+  /** Nodes declared down and not seen back since: new asks and watches fail at once instead of waiting. */
+  private readonly downNodes = new Set<string>()
   private readonly maxMessageBytes: number
   private readonly maxEnvelopes: number
   private readonly maxFrameBytes: number
@@ -77,6 +85,7 @@ export class Remoting {
     this.maxEnvelopes = options.maxEnvelopesPerFrame ?? 1024
     this.maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024
     this.scheduleFlush = options.scheduleFlush ?? queueMicrotask
+    this.nextAskId = options.firstAskId ?? 1
   }
 
   /** Sends and handles nothing more (a crashed node). */
@@ -114,6 +123,7 @@ export class Remoting {
 
   /** The node is gone: its asks fail with NODE_UNREACHABLE and watchers get Terminated(node-down). */
   nodeDown(node: string): void {
+    this.downNodes.add(node)
     for (const [id, ask] of this.asks) {
       if (ask.node !== node) continue
       this.asks.delete(id)
@@ -132,10 +142,17 @@ export class Remoting {
     this.outbox.delete(node)
   }
 
+  /** `node` is back (a new incarnation joined): asks and watches go to it again. */
+  nodeUp(node: string): void {
+    this.downNodes.delete(node)
+  }
+
   // ---- outgoing --------------------------------------------------------
 
   /** @internal */
   sendMessage(target: RemoteTarget, type: string, payload: unknown, sender: ActorRef | null, reply: ReplyTarget | null): void {
+    // Tells still go out: protocol messages (a removed node's last gossip, a join's welcome) must reach a down node.
+    if (reply !== null && this.downNodes.has(target.node)) return reply.reject(new TroupeError('NODE_UNREACHABLE', `node ${target.node} is down`))
     if (this.transport.writable?.(target.node) === false) {
       const error = new TroupeError('BACKPRESSURE', `the link to ${target.node} is saturated; retry later`)
       if (reply === null) throw error
@@ -155,6 +172,7 @@ export class Remoting {
 
   /** @internal */
   watch(ref: ActorRef, target: RemoteTarget, listener: TerminationListener): void {
+    if (this.downNodes.has(target.node)) return listener.notifyTerminated(ref, { kind: 'node-down', node: target.node })
     const id = this.nextWatchId++
     this.watches.set(id, { node: target.node, ref, listener })
     this.enqueue(target.node, [Kind.Watch, target.path, target.uid, id])
