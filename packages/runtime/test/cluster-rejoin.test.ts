@@ -16,6 +16,7 @@ Rejoin('a node admitted only by a member that was then cut off goes down after s
   await c.until(() => x.cluster.isTerminated, 5000, 'x finds out it is not a member of their cluster')
   assert.ok(x.log.includes('selfDown'), x.log.join())
   assert.is(x.cluster.status, 'down')
+  assert.is(x.cluster.members().find((m) => m.node === 'x')?.status, 'down')
   assert.equal(x.cluster.upMembers(), [], 'a node that is out owns nothing')
   for (const n of ['b', 'c', 'd']) assert.not.ok(c.node(n).log.some((e) => e.endsWith(':x')), `${n} never counted x: ${c.node(n).log}`)
   // The restart (a new incarnation) joins through a seed of the cluster that survived.

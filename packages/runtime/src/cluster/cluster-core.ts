@@ -217,6 +217,7 @@ export class ClusterCore {
       for (const node of this.lackedBy.keys()) if (this.state.get(node) === undefined) this.lackedBy.delete(node)
       this.lackedBy.set(from, nowMs)
     } else if (nowMs - since >= this.config.stableAfterMs) {
+      this.state.setStatus(this.self, 'down') // its own view says so too, as for a downed node
       this.becomeTerminal('down', false)
     }
   }
