@@ -25,10 +25,28 @@ export interface AcquireCommand extends RequestRef {
   settledBelow: number
 }
 
-/** Renews a holding or a waiting entry. */
+/** Renews a holding or a waiting entry (the one-entry form; clients send `renew`). */
 export interface KeepAliveCommand extends RequestRef {
   op: 'keepAlive'
   name: string
+}
+
+/** One entry of a `renew` command. */
+export interface RenewItem {
+  name: string
+  requestId: number
+}
+
+/**
+ * Renews many entries of one client in one log entry (a client's
+ * keep-alives that fall due together). Answered per item, in order; an item
+ * that is gone or unknown does not affect the others.
+ */
+export interface RenewCommand {
+  op: 'renew'
+  clientId: string
+  /** At most `maxRenewItems` (table option, default 1,024). */
+  items: RenewItem[]
 }
 
 /** Gives up a holding, or cancels a waiting entry. */
@@ -54,7 +72,7 @@ export interface ExpireCommand {
   items: ExpireItem[]
 }
 
-export type LeaseCommand = AcquireCommand | KeepAliveCommand | ReleaseCommand | ExpireCommand
+export type LeaseCommand = AcquireCommand | KeepAliveCommand | RenewCommand | ReleaseCommand | ExpireCommand
 
 /** Why an entry left the table. */
 export type GoneReason = 'released' | 'expired' | 'busy'
@@ -75,11 +93,16 @@ export type EntryStatus =
 
 export type AcquireResult = EntryStatus
 export type KeepAliveResult = EntryStatus
+/**
+ * `done`: one status per item, in order (`invalid` for a malformed item).
+ * `rejected`: more items than the table takes; nothing was renewed.
+ */
+export type RenewResult = { status: 'done'; items: EntryStatus[] } | { status: 'rejected'; reason: string } | { status: 'invalid'; reason: string }
 export type ReleaseResult = { status: 'released' | 'cancelled' | 'unknown' } | { status: 'invalid'; reason: string }
 /** `stale`: entries renewed since the judgment, or the command landed in another term. */
 export type ExpireResult = { status: 'done'; expired: number; stale: number; unknown: number } | { status: 'invalid'; reason: string }
 
-export type LeaseResult = EntryStatus | ReleaseResult | ExpireResult
+export type LeaseResult = EntryStatus | RenewResult | ReleaseResult | ExpireResult
 
 /** A holder as reads report it. */
 export interface HolderInfo {

@@ -131,7 +131,7 @@ export class LeaseService {
     const command: ExpireCommand = { op: 'expire', term: role.term, items }
     this.stats.expiresProposed++
     const result = (await replica.propose(command, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
-    if (result.status === 'done') this.stats.entriesExpired += result.expired
+    if (result.status === 'done' && 'expired' in result) this.stats.entriesExpired += result.expired
   }
 
   private hint(inbox: string, hint: GrantHint): void {

@@ -1,13 +1,13 @@
 import { InvariantError } from '@troupe/runtime'
 import type {
   AcquireCommand, EntryStatus, ExpireCommand, ExpireResult, GoneReason, KeepAliveCommand, LeaseCommand, LeaseQuery,
-  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RequestRef,
+  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RenewCommand, RenewResult, RequestRef,
 } from './commands.js'
 import { ClientRecords } from './internal/client-records.js'
 import type { ClientRecord } from './internal/client-records.js'
 import { NameState, entryKey } from './internal/name-state.js'
 import type { Entry } from './internal/name-state.js'
-import { commandProblem } from './internal/validate.js'
+import { commandProblem, renewItemProblem } from './internal/validate.js'
 import type { InputLimits } from './internal/validate.js'
 
 /** What the table learns about the command it applies (a subset of the Raft group's apply meta). */
@@ -50,6 +50,7 @@ export const DEFAULT_TABLE_OPTIONS: Required<LeaseTableOptions> = {
   minTtlMs: 1,
   maxTtlMs: 24 * 3600_000,
   maxExpireItems: 256,
+  maxRenewItems: 1024,
   maxWaitersPerName: 10_000,
   maxNames: 1_000_000,
   maxClients: 100_000,
@@ -90,6 +91,7 @@ export class LeaseTable {
     switch (command.op) {
       case 'acquire': result = this.acquire(command, meta); break
       case 'keepAlive': result = this.keepAlive(command, meta); break
+      case 'renew': result = this.renew(command, meta); break
       case 'release': result = this.release(command, meta); break
       case 'expire': result = this.expire(command, meta); break
     }
@@ -125,7 +127,7 @@ export class LeaseTable {
     const existing = ns && (ns.holders.get(key) ?? ns.waiters.get(key))
     const client = this.clients.touch(cmd.clientId, meta.timeMs)
     if (client === null) return { status: 'rejected', reason: `more than ${this.options.maxClients} clients` }
-    if (ns && existing) return this.renew(ns, key, existing, meta)
+    if (ns && existing) return this.renewEntry(ns, key, existing, meta)
     const outcome = client.outcomes.get(cmd.requestId)
     if (outcome !== undefined) return { status: 'gone', reason: outcome }
     this.clients.settle(client, cmd.settledBelow)
@@ -161,18 +163,32 @@ export class LeaseTable {
   }
 
   private keepAlive(cmd: KeepAliveCommand, meta: LeaseApplyMeta): EntryStatus {
-    const key = entryKey(cmd.clientId, cmd.requestId)
-    const ns = this.names.get(cmd.name)
+    return this.keepAliveOne(cmd.clientId, cmd.name, cmd.requestId, meta)
+  }
+
+  /** Each item is renewed (or answered gone/unknown/invalid) on its own: one bad item leaves the others alone. */
+  private renew(cmd: RenewCommand, meta: LeaseApplyMeta): RenewResult {
+    if (cmd.items.length > this.options.maxRenewItems) return { status: 'rejected', reason: `more than ${this.options.maxRenewItems} items` }
+    const items = cmd.items.map((item): EntryStatus => {
+      const problem = renewItemProblem(item, this.options)
+      return problem !== null ? { status: 'invalid', reason: problem } : this.keepAliveOne(cmd.clientId, item.name, item.requestId, meta)
+    })
+    return { status: 'done', items }
+  }
+
+  private keepAliveOne(clientId: string, name: string, requestId: number, meta: LeaseApplyMeta): EntryStatus {
+    const key = entryKey(clientId, requestId)
+    const ns = this.names.get(name)
     const entry = ns && (ns.holders.get(key) ?? ns.waiters.get(key))
     if (ns && entry) {
-      this.clients.touch(cmd.clientId, meta.timeMs)
-      return this.renew(ns, key, entry, meta)
+      this.clients.touch(clientId, meta.timeMs)
+      return this.renewEntry(ns, key, entry, meta)
     }
-    const outcome = this.clients.get(cmd.clientId)?.outcomes.get(cmd.requestId)
+    const outcome = this.clients.get(clientId)?.outcomes.get(requestId)
     return outcome !== undefined ? { status: 'gone', reason: outcome } : { status: 'unknown' }
   }
 
-  private renew(ns: NameState, key: string, entry: Entry, meta: LeaseApplyMeta): EntryStatus {
+  private renewEntry(ns: NameState, key: string, entry: Entry, meta: LeaseApplyMeta): EntryStatus {
     entry.renewedIndex = meta.index
     return entry.token > 0 ? { status: 'granted', token: entry.token } : { status: 'queued', position: ns.position(key) }
   }

@@ -14,8 +14,8 @@ export interface DriftMargin {
 export interface LeaseOwner {
   readonly clock: Clock
   readonly margin: DriftMargin
-  /** Proposes a keep-alive; rejects with the group's error. */
-  keepAlive(lease: Lease, timeoutMs: number): Promise<EntryStatus>
+  /** Renews `lease` at about `atMs` (local clock), batched with the client's other keep-alives. */
+  scheduleRenewal(lease: Lease, atMs: number): void
   /** Whether a keep-alive error is worth retrying. */
   retryable(err: unknown): boolean
   /** Releases on the server in the background (retried for a while). */
@@ -56,7 +56,6 @@ export class Lease implements AsyncDisposable {
   private readonly controller = new AbortController()
   private deadlineMs = -Infinity
   private deadlineTimer: TimerHandle | null = null
-  private keepAliveTimer: TimerHandle | null = null
   private state: 'held' | 'lost' | 'released' = 'held'
   private releasing: Promise<void> | null = null
 
@@ -140,44 +139,35 @@ export class Lease implements AsyncDisposable {
     this.releasing = this.owner.releaseOnServer(this)
   }
 
-  /** @internal schedules the next keep-alive about every ttl/3 from the last confirmed send. */
+  /** @internal schedules the next keep-alive, by default a third of the TTL from now. */
   startKeepAlive(delayMs = this.ttlMs / 3): void {
     if (this.state !== 'held') return
-    const clock = this.owner.clock
-    if (this.keepAliveTimer !== null) clock.clearTimer(this.keepAliveTimer)
-    this.keepAliveTimer = clock.setTimer(Math.max(0, delayMs), () => {
-      this.keepAliveTimer = null
-      void this.keepAliveOnce()
-    })
+    this.owner.scheduleRenewal(this, this.owner.clock.now() + Math.max(0, delayMs))
   }
 
-  private async keepAliveOnce(): Promise<void> {
-    const clock = this.owner.clock
-    this.check(false)
+  /** @internal the group answered the keep-alive sent at `sentAtMs`. */
+  renewed(sentAtMs: number, status: EntryStatus): void {
     if (this.state !== 'held') return
-    const sentAt = clock.now()
-    let result: EntryStatus
-    try {
-      result = await this.owner.keepAlive(this, Math.max(1, this.deadlineMs - sentAt))
-    } catch (err) {
-      if (!this.owner.retryable(err)) return this.lose(`keep-alive failed: ${String(err)}`)
-      // Try again soon; the deadline timer fires if no keep-alive gets through.
-      return this.startKeepAlive(Math.min(this.ttlMs / 10, Math.max(0, this.deadlineMs - clock.now())))
+    if (status.status === 'granted' && status.token === this.token) {
+      this.extend(sentAtMs)
+      return this.startKeepAlive(sentAtMs + this.ttlMs / 3 - this.owner.clock.now())
     }
-    if (result.status === 'granted' && result.token === this.token) {
-      this.extend(sentAt)
-      return this.startKeepAlive(sentAt + this.ttlMs / 3 - clock.now())
-    }
-    this.lose(`the group answered a keep-alive with ${JSON.stringify(result)}`)
+    this.lose(`the group answered a keep-alive with ${JSON.stringify(status)}`)
+  }
+
+  /** @internal the keep-alive request failed as a whole. */
+  renewFailed(err: unknown): void {
+    if (this.state !== 'held') return
+    if (!this.owner.retryable(err)) return this.lose(`keep-alive failed: ${String(err)}`)
+    // Try again soon; the deadline timer fires if no keep-alive gets through.
+    this.startKeepAlive(Math.min(this.ttlMs / 10, Math.max(0, this.deadlineMs - this.owner.clock.now())))
   }
 
   private end(state: 'lost' | 'released', reason: LeaseError): void {
     this.state = state
     const clock = this.owner.clock
     if (this.deadlineTimer !== null) clock.clearTimer(this.deadlineTimer)
-    if (this.keepAliveTimer !== null) clock.clearTimer(this.keepAliveTimer)
     this.deadlineTimer = null
-    this.keepAliveTimer = null
     this.owner.ended(this)
     this.controller.abort(reason)
   }

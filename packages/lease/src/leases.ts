@@ -1,6 +1,6 @@
 import type { ActorRef, ActorSystem, Clock } from '@troupe/runtime'
 import { InvariantError } from '@troupe/runtime'
-import type { AcquireCommand, EntryStatus, LeaseCommand, LeaseMode, NameInfo } from './commands.js'
+import type { AcquireCommand, EntryStatus, LeaseCommand, LeaseMode, NameInfo, RenewCommand, RenewResult } from './commands.js'
 import { errorCode, isRetryable } from './group.js'
 import type { LeaseGroup } from './group.js'
 import { inboxAddress, inboxDef } from './inbox.js'
@@ -12,6 +12,8 @@ import { LeaseError } from './lease-error.js'
 import { Election } from './election.js'
 import type { ElectionLeader } from './election.js'
 import { Waits } from './internal/waits.js'
+import { Renewals } from './internal/renewals.js'
+import type { Renewable } from './internal/renewals.js'
 
 export interface LeasesOptions {
   /** Identifies this client in the table; unique per client incarnation (default: node name + random). */
@@ -28,6 +30,8 @@ export interface LeasesOptions {
   watchPollMs?: number
   /** Acquire calls in flight at once before new ones fail with OVERLOADED (default 10,000). */
   maxPendingAcquires?: number
+  /** Keep-alives per `renew` command (default 1,000; must not exceed the table's `maxRenewItems`, default 1,024). */
+  maxRenewItems?: number
 }
 
 export interface AcquireOptions {
@@ -50,6 +54,9 @@ export interface LeasesStats {
   grantedByHint: number
   /** Acquire requests sent (first tries, retries and waiters' polls). */
   acquireRequests: number
+  /** Keep-alive (`renew`) commands sent, and the lease renewals they carried. */
+  renewCommands: number
+  renewItems: number
 }
 
 export interface WatchOptions {
@@ -80,9 +87,10 @@ export class Leases {
   private readonly waits: Waits
   private readonly stalls: StallDetector
   private readonly owner: LeaseOwner
+  private readonly renewals: Renewals
   private closed = false
   readonly elections: Election
-  readonly stats: LeasesStats = { granted: 0, grantedByHint: 0, acquireRequests: 0 }
+  private readonly counters = { granted: 0, grantedByHint: 0, acquireRequests: 0 }
 
   constructor(
     readonly system: ActorSystem,
@@ -113,8 +121,16 @@ export class Leases {
       { name: `lease-inbox-${suffix}` },
     )
     this.inboxAddr = inboxAddress(system.name, this.inbox.path)
+    const maxRenewItems = options.maxRenewItems ?? 1000
+    if (!(Number.isSafeInteger(maxRenewItems) && maxRenewItems >= 1)) throw new LeaseError('INVALID_ARGUMENT', `maxRenewItems must be an integer >= 1, got ${maxRenewItems}`)
+    this.renewals = new Renewals(this.clock, (items, timeoutMs) => this.sendRenewals(items, timeoutMs), { maxItems: maxRenewItems, requestTimeoutMs: this.requestTimeoutMs })
     this.owner = this.makeOwner()
     this.elections = new Election(this)
+  }
+
+  /** Counters of this client, for diagnostics. */
+  get stats(): LeasesStats {
+    return { ...this.counters, renewCommands: this.renewals.stats.commands, renewItems: this.renewals.stats.items }
   }
 
   /** Leases this client holds now. */
@@ -201,6 +217,7 @@ export class Leases {
     this.closed = true
     this.waits.cancelAll(new LeaseError('CLOSED', 'the Leases client was closed'))
     await Promise.all([...this.heldLeases].map((l) => l.release()))
+    this.renewals.stop()
     this.stalls.stop()
     await this.system.stop(this.inbox).catch(() => undefined)
   }
@@ -244,7 +261,7 @@ export class Leases {
         clientId: this.clientId, requestId, settledBelow: this.settledBelow(),
       }
       const sentAt = this.clock.now()
-      this.stats.acquireRequests++
+      this.counters.acquireRequests++
       let result: EntryStatus
       try {
         result = (await this.propose(command, Math.min(this.requestTimeoutMs, Math.max(1, o.waitUntil - sentAt)))) as EntryStatus
@@ -267,7 +284,7 @@ export class Leases {
           if (hint !== null) {
             const lease = this.makeLease(name, o, requestId, hint.token, queuedSentAt)
             if (lease !== null) {
-              this.stats.grantedByHint++
+              this.counters.grantedByHint++
               return lease
             }
           }
@@ -291,7 +308,7 @@ export class Leases {
     const lease = new Lease(this.owner, { name, mode: o.mode, token, ttlMs: o.ttlMs, value: o.value, requestId, sentAtMs })
     if (!lease.held) return null
     this.heldLeases.add(lease)
-    this.stats.granted++
+    this.counters.granted++
     this.stalls.start(Math.max(5, lease.marginMs / 2))
     lease.startKeepAlive(sentAtMs + o.ttlMs / 3 - this.clock.now())
     return lease
@@ -323,6 +340,16 @@ export class Leases {
 
   private propose(command: LeaseCommand, timeoutMs: number): Promise<unknown> {
     return this.group.propose(command, { timeoutMs })
+  }
+
+  /** One `renew` command for `items`: a status per item, or a thrown error for the whole command. */
+  private async sendRenewals(items: readonly Renewable[], timeoutMs: number): Promise<EntryStatus[]> {
+    const command: RenewCommand = { op: 'renew', clientId: this.clientId, items: items.map((l) => ({ name: l.name, requestId: l.requestId })) }
+    const result = (await this.propose(command, timeoutMs)) as RenewResult
+    if (result.status === 'done' && Array.isArray(result.items) && result.items.length === items.length) return result.items
+    // The table took none of it (more items than its maxRenewItems): not worth retrying as is.
+    const reason = result.status === 'done' ? `${result.items?.length} answers for ${items.length} items` : result.reason
+    throw new LeaseError(result.status === 'rejected' ? 'OVERLOADED' : 'INVALID_ARGUMENT', `the lease table refused a keep-alive of ${items.length} leases: ${reason}`)
   }
 
   /** Releases (or cancels) a request on the server, retrying for up to its TTL (after that the leader expires it anyway). */
@@ -376,11 +403,11 @@ export class Leases {
     return {
       clock: this.clock,
       margin: this.margin,
-      keepAlive: async (lease, timeoutMs) =>
-        (await this.propose({ op: 'keepAlive', name: lease.name, clientId: this.clientId, requestId: lease.requestId }, Math.min(this.requestTimeoutMs, timeoutMs))) as EntryStatus,
+      scheduleRenewal: (lease, atMs) => this.renewals.schedule(lease, atMs),
       retryable: isRetryable,
       releaseOnServer: (lease) => this.releaseRequest(lease.name, lease.requestId, lease.ttlMs),
       ended: (lease) => {
+        this.renewals.cancel(lease)
         this.heldLeases.delete(lease)
         if (this.heldLeases.size === 0) this.stalls.stop()
       },

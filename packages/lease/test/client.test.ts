@@ -70,9 +70,70 @@ test('keep-alives hold a lease across many TTLs, about every ttl/3', async () =>
   const before = group.applied.length
   await runFor(clock, 3000)
   assert.ok(lease.held)
-  const keepAlives = group.applied.slice(before).filter((c) => c.op === 'keepAlive').length
+  const keepAlives = group.applied.slice(before).filter((c) => c.op === 'renew').length
   assert.ok(keepAlives >= 25 && keepAlives <= 32, `${keepAlives} keep-alives in 10 TTLs`)
   assert.is(group.table.info('job').holders[0]?.token, lease.token)
+})
+
+test('many leases on one client renew in few commands, and every lease stays held', async () => {
+  const { clock, group, leases } = setup()
+  const held: Lease[] = []
+  // 200 leases acquired over one TTL: their renewals fall due at 200 different times.
+  for (let i = 0; i < 200; i++) {
+    held.push(await waitFor(clock, leases.acquire(`entity/${i}`, { ttlMs: 1000 })))
+    await runFor(clock, 5)
+  }
+  const before = { commands: group.applied.length, stats: leases.stats }
+  await runFor(clock, 10_000) // ten TTLs
+  for (const lease of held) assert.ok(lease.held, `${lease.name} is held`)
+  const renews = group.applied.slice(before.commands).filter((c) => c.op === 'renew')
+  const items = renews.reduce((n, c) => n + (c.op === 'renew' ? c.items.length : 0), 0)
+  const perLease = items / held.length
+  console.log(`  200 leases, 10 TTLs: ${renews.length} renew commands carrying ${items} keep-alives (${perLease.toFixed(1)} per lease)`)
+  assert.ok(perLease >= 25 && perLease <= 45, `${perLease} keep-alives per lease in 10 TTLs`)
+  assert.ok(renews.length <= 200, `${renews.length} commands: one per lease per renewal would be about 6,000`)
+  assert.is(leases.stats.renewCommands - before.stats.renewCommands, renews.length)
+})
+
+test('a batch is cut at maxRenewItems; each lease counts from the send time of the command that carried it', async () => {
+  const { clock, group, client } = setup()
+  const leases = client({ maxRenewItems: 7 })
+  group.latencyMs = 50
+  const held: Lease[] = []
+  for (let i = 0; i < 30; i++) held.push(await waitFor(clock, leases.acquire(`n${i}`, { ttlMs: 3000 })))
+  const from = group.applied.length
+  const sentAt: number[] = []
+  const send = group.client.propose
+  group.client.propose = (command, options) => {
+    if (command.op === 'renew') sentAt.push(clock.now())
+    return send(command, options)
+  }
+  await runFor(clock, 1100) // one renewal round
+  const renews = group.applied.slice(from).filter((c) => c.op === 'renew')
+  assert.ok(renews.length >= 5, `${renews.length} commands`)
+  for (const c of renews) assert.ok(c.op === 'renew' && c.items.length <= 7, 'at most maxRenewItems per command')
+  const margin = 3000 * 0.05 + 20
+  for (const lease of held) assert.ok(sentAt.some((t) => lease.expiresAtMs === t + 3000 - margin), `${lease.name}: deadline ${lease.expiresAtMs} is a send time + ttl - margin`)
+})
+
+test('a batch where one entry was expired loses only that lease', async () => {
+  const { clock, group, leases } = setup()
+  const held: Lease[] = []
+  for (let i = 0; i < 5; i++) held.push(await waitFor(clock, leases.acquire(`n${i}`, { ttlMs: 1000 })))
+  const victim = held[2]!
+  const entry = [...group.table.entries()].find((e) => e.requestId === victim.requestId)!
+  group.apply({ op: 'expire', term: group.term, items: [{ name: victim.name, clientId: leases.clientId, requestId: victim.requestId, renewedIndex: entry.renewedIndex }] })
+  const from = group.applied.length
+  await runFor(clock, 400)
+  const renews = group.applied.slice(from).filter((c) => c.op === 'renew')
+  assert.is(renews.length, 1, 'the five went out together')
+  assert.is(renews[0]!.op === 'renew' && renews[0].items.length, 5)
+  assert.ok(victim.signal.aborted)
+  assert.ok(isLeaseError(victim.signal.reason, 'LEASE_LOST'))
+  assert.match((victim.signal.reason as Error).message, /gone|expired/)
+  for (const lease of held) if (lease !== victim) assert.ok(lease.held, `${lease.name} unaffected`)
+  await runFor(clock, 3000)
+  for (const lease of held) if (lease !== victim) assert.ok(lease.held, `${lease.name} still held`)
 })
 
 test('the signal fires from the send time of the last confirmed request, before the leader can expire the lease', async () => {

@@ -140,6 +140,34 @@ test('a crashed holder\'s lease is free within TTL + election + reap, also when 
   console.log(`  crashed holder freed after ${show(seen)} ms (bound ${boundFor(false)}); with its leader: ${show(seenWithLeader)} ms (bound ${boundFor(true)})`)
 })
 
+test('one client holding 100 leases keeps every one across many TTLs and a leader kill, with batched keep-alives', async () => {
+  // Long enough to ride out a failover (the group notices a dead leader within its 1.5 s liveness timeout, then elects).
+  const ttlMs = 4000
+  for (const seed of simSeeds(2, 41)) {
+    await withSeed(seed, async () => {
+      const { world, members, applied, client } = await smallWorld(seed, ['ca'])
+      const a = client('ca')
+      const held = await world.waitFor(Promise.all(Array.from({ length: 100 }, (_, i) => a.leases.acquire(`entity/${i}`, { ttlMs }))), 10_000)
+      const before = a.leases.stats
+      await world.runFor(4 * ttlMs)
+      const leader = members.find((m) => world.node<MemberApp>(m).app.service.leading)
+      assert.ok(leader, 'a leader')
+      world.crash(leader!)
+      await world.runFor(ttlMs)
+      world.restart(leader!)
+      await world.runFor(6 * ttlMs)
+      const lost = held.filter((l) => !l.held)
+      assert.equal(lost.map((l) => `${l.name}: ${String(l.signal.reason)}`), [], 'every lease still held')
+      assert.is(applied.log().filter((e) => e.kind === 'end').length, 0, 'the group expired none')
+      const commands = a.leases.stats.renewCommands - before.renewCommands
+      const items = a.leases.stats.renewItems - before.renewItems
+      console.log(`  seed ${seed}: 100 leases over ${11} TTLs with a leader kill: ${commands} renew commands, ${items} keep-alives`)
+      assert.ok(commands * 20 <= items, `${commands} commands for ${items} keep-alives: not batched`)
+      world.dispose()
+    }, { replay })
+  }
+})
+
 test('the signal fires before the group could expire the lease: a cut-off holder learns first', async () => {
   const { world, applied, client } = await smallWorld(3, ['ca', 'cb'])
   const a = client('ca')

@@ -77,6 +77,7 @@ export class AppliedLeases {
 function namesOf(command: LeaseCommand): string[] {
   try {
     if (command.op === 'expire') return [...new Set(command.items.map((i) => i.name))]
+    if (command.op === 'renew') return [] // renewals never change holders
     return typeof command.name === 'string' ? [command.name] : []
   } catch {
     return []

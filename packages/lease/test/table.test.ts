@@ -302,6 +302,40 @@ test('malformed commands are refused with a reason and change nothing', () => {
   assert.is(JSON.stringify(log.table.snapshot()), before)
 })
 
+test('renew: one command renews many entries, each answered on its own; limits and bad items are typed answers', () => {
+  const log = new Log(new LeaseTable({ maxRenewItems: 4 }))
+  log.acquire('a', 1, 'x')
+  log.acquire('a', 2, 'y')
+  log.acquire('b', 1, 'z')
+  log.acquire('a', 3, 'z') // queued behind b
+  log.acquire('a', 4, 'w')
+  log.release('a', 4, 'w')
+  const xBefore = log.renewedIndex('a', 1, 'x')
+  const r = log.apply({ op: 'renew', clientId: 'a', items: [{ name: 'x', requestId: 1 }, { name: 'z', requestId: 3 }, { name: 'w', requestId: 4 }, { name: 'x', requestId: 9 }] })
+  assert.equal(r, { status: 'done', items: [
+    { status: 'granted', token: 1 }, { status: 'queued', position: 0 }, { status: 'gone', reason: 'released' }, { status: 'unknown' },
+  ] })
+  assert.is(log.renewedIndex('a', 1, 'x'), log.index, 'renewed at the index of the renew command')
+  assert.ok(xBefore < log.index)
+  // An expiry judged before the renewal is void; y (not in the batch) is not renewed and expires.
+  assert.equal(log.expire('a', 1, 'x', { renewedIndex: xBefore }), { status: 'done', expired: 0, stale: 1, unknown: 0 })
+  assert.equal(log.expire('a', 2, 'y'), { status: 'done', expired: 1, stale: 0, unknown: 0 })
+  // A malformed item is answered `invalid`; the others in the command still renew.
+  const bad = log.apply({ op: 'renew', clientId: 'a', items: [{ name: '', requestId: 1 }, { name: 'x', requestId: 1 }, null, { name: 'x', requestId: -2 }] as never })
+  assert.is(bad.status, 'done')
+  assert.equal((bad as { items: Array<{ status: string }> }).items.map((i) => i.status), ['invalid', 'granted', 'invalid', 'invalid'])
+  // Over the item limit: refused as a whole, nothing renewed.
+  const renewedAt = log.renewedIndex('a', 1, 'x')
+  const many = log.apply({ op: 'renew', clientId: 'a', items: Array.from({ length: 5 }, () => ({ name: 'x', requestId: 1 })) })
+  assert.equal(many, { status: 'rejected', reason: 'more than 4 items' })
+  assert.is(log.renewedIndex('a', 1, 'x'), renewedAt)
+  for (const malformed of [{ op: 'renew', clientId: 'a', items: 'all' }, { op: 'renew', clientId: '', items: [] }, { op: 'renew', items: [] }]) {
+    assert.is(log.apply(malformed as unknown as LeaseCommand).status, 'invalid', JSON.stringify(malformed))
+  }
+  // The one-entry keepAlive form (older logs) still applies.
+  assert.equal(log.keepAlive('a', 1, 'x'), { status: 'granted', token: 1 })
+})
+
 test('limits: waiters per name and clients are bounded; idle clients are forgotten by log time', () => {
   const opts: LeaseTableOptions = { maxWaitersPerName: 2, maxClients: 4, clientIdleMs: 1000 }
   const log = new Log(new LeaseTable(opts))

@@ -4,6 +4,7 @@ export interface InputLimits {
   minTtlMs: number
   maxTtlMs: number
   maxExpireItems: number
+  maxRenewItems: number
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
@@ -31,6 +32,11 @@ export function commandProblem(cmd: unknown, limits: InputLimits): string | null
     case 'keepAlive':
     case 'release':
       return refProblem(cmd, limits)
+    case 'renew':
+      // Items are checked one by one (a bad one is answered `invalid`); the count limit is the table's.
+      if (!isClientId(cmd.clientId)) return 'clientId must be a non-empty string'
+      if (!Array.isArray(cmd.items)) return 'items must be an array'
+      return null
     case 'expire': {
       if (!isId(cmd.term)) return 'term must be a non-negative safe integer'
       if (!Array.isArray(cmd.items) || cmd.items.length > limits.maxExpireItems) return `items must be an array of at most ${limits.maxExpireItems}`
@@ -48,10 +54,20 @@ export function commandProblem(cmd: unknown, limits: InputLimits): string | null
 
 function refProblem(x: unknown, limits: InputLimits): string | null {
   if (!isObject(x)) return 'item is not an object'
+  if (!isClientId(x.clientId)) return 'clientId must be a non-empty string'
+  return renewItemProblem(x, limits)
+}
+
+/** What is wrong with one item of a `renew` command (name and requestId), or null. Never throws. */
+export function renewItemProblem(x: unknown, limits: InputLimits): string | null {
+  if (!isObject(x)) return 'item is not an object'
   if (typeof x.name !== 'string' || x.name.length === 0 || x.name.length > limits.maxNameLength) {
     return `name must be a non-empty string of at most ${limits.maxNameLength} characters`
   }
-  if (typeof x.clientId !== 'string' || x.clientId.length === 0 || x.clientId.length > 200) return 'clientId must be a non-empty string'
   if (!isId(x.requestId)) return 'requestId must be a non-negative safe integer'
   return null
+}
+
+function isClientId(x: unknown): x is string {
+  return typeof x === 'string' && x.length > 0 && x.length <= 200
 }
