@@ -118,11 +118,31 @@ export interface NameInfo {
   name: string
   holders: HolderInfo[]
   waiters: number
-  /** Log index of the last change of holders (0: never held). */
+  /**
+   * Log index of the last change of holders. For a name nobody holds or
+   * waits for (the table forgets idle names), an index at or after its last
+   * change. Never goes back for a name as the log goes on.
+   */
   revision: number
-  /** The highest token ever granted for this name (0: none). */
+  /** The highest token ever granted for this name (0: none, or the name went idle and was forgotten). */
   lastToken: number
 }
 
-export type LeaseQuery = { op: 'get'; name: string }
-export type LeaseQueryResult = NameInfo
+/** Asks the replica that serves a read to push the name's holder changes to `inbox` (see `WatchEvent`). */
+export interface WatchRequest {
+  /** The client's inbox address (`node` + NUL + `path`). */
+  inbox: string
+  /** Names the subscription within the inbox; a new one per (re)registration. */
+  subId: number
+}
+
+/**
+ * `accepted`: the member at `by` (its watch actor's address) pushes every
+ * later change this replica applies. `full`: its watcher limits are reached.
+ * `unavailable`: no lease service hosts this replica, or it is stopping.
+ * `invalid`: a malformed request.
+ */
+export type WatchAnswer = { status: 'accepted'; by: string } | { status: 'full' | 'unavailable' | 'invalid' }
+
+export type LeaseQuery = { op: 'get'; name: string; watch?: WatchRequest }
+export type LeaseQueryResult = NameInfo & { watch?: WatchAnswer }

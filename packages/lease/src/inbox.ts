@@ -1,4 +1,5 @@
 import { defineActor } from '@troupe/runtime'
+import type { NameInfo } from './commands.js'
 
 /** The hint a leader sends to a waiter that reached the head of its queue and now holds the lease. */
 export interface GrantHint {
@@ -8,8 +9,48 @@ export interface GrantHint {
   token: number
 }
 
-/** What a client's inbox actor accepts (hints only; losing one costs a poll interval, never safety). */
-export type InboxProtocol = { granted(hint: GrantHint): void }
+/** A change of a watched name, as the member at `from` applied it: the `seq`-th event of subscription `subId`. */
+export interface WatchEvent {
+  from: string
+  subId: number
+  seq: number
+  info: NameInfo
+}
+
+/**
+ * Sent by a member's watch actor every beat, only while its replica is
+ * known current (a read through it just succeeded): for each of the
+ * inbox's subscriptions there, the seq of the last event sent. A client
+ * behind that seq missed an event; a client that hears no beat for a while
+ * stops trusting the member. Either way it reads again.
+ */
+export interface WatchBeat {
+  from: string
+  subs: Array<[subId: number, seq: number]>
+}
+
+/** A client's answer to a beat: the subscriptions it still wants and those it dropped. */
+export interface WatchAck {
+  inbox: string
+  keep: number[]
+  drop: number[]
+}
+
+/** What a member's watch actor accepts from clients. */
+export type WatchServiceProtocol = { watchAck(ack: WatchAck): void }
+
+/** What a client's inbox actor accepts: grant hints and watch pushes (losing one costs time, never safety). */
+export type InboxProtocol = {
+  granted(hint: GrantHint): void
+  watchEvent(event: WatchEvent): void
+  watchBeat(beat: WatchBeat): void
+}
+
+export interface InboxHandlers {
+  granted(hint: GrantHint): void
+  watchEvent(event: WatchEvent): void
+  watchBeat(beat: WatchBeat): void
+}
 
 const SEP = '\u0000'
 
@@ -24,15 +65,24 @@ export function parseInboxAddress(address: string): { node: string; path: string
   return { node: address.slice(0, at), path: address.slice(at + 1) }
 }
 
-/** The inbox actor of one `Leases` client: forwards hints to the client object that spawned it, and closes it when the system stops. */
-export function inboxDef(onGrant: (hint: GrantHint) => void, onStop: () => void) {
+/** The inbox actor of one `Leases` client: forwards hints and watch pushes to the client object that spawned it, and closes it when the system stops. */
+export function inboxDef(on: InboxHandlers, onStop: () => void) {
   return defineActor({
     name: 'lease-inbox',
     initial: () => null,
     handlers: {
       granted(_state, hint: GrantHint) {
         if (typeof hint !== 'object' || hint === null || typeof hint.requestId !== 'number' || typeof hint.token !== 'number') return
-        onGrant(hint)
+        on.granted(hint)
+      },
+      watchEvent(_state, event: WatchEvent) {
+        if (typeof event !== 'object' || event === null || typeof event.from !== 'string' || typeof event.subId !== 'number' || typeof event.seq !== 'number') return
+        if (typeof event.info !== 'object' || event.info === null || !Array.isArray(event.info.holders) || typeof event.info.revision !== 'number') return
+        on.watchEvent(event)
+      },
+      watchBeat(_state, beat: WatchBeat) {
+        if (typeof beat !== 'object' || beat === null || typeof beat.from !== 'string' || !Array.isArray(beat.subs)) return
+        on.watchBeat(beat)
       },
     },
     onStop,

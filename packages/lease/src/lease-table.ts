@@ -1,7 +1,8 @@
 import { InvariantError } from '@troupe/runtime'
 import type {
   AcquireCommand, EntryStatus, ExpireCommand, ExpireResult, GoneReason, KeepAliveCommand, LeaseCommand, LeaseQuery,
-  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RenewCommand, RenewResult, RequestRef,
+  LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RenewCommand, RenewResult, RequestRef, WatchAnswer,
+  WatchRequest,
 } from './commands.js'
 import { ClientRecords } from './internal/client-records.js'
 import type { ClientRecord } from './internal/client-records.js'
@@ -35,6 +36,10 @@ export interface LeaseTableListener {
   granted(name: string, entry: Readonly<Entry>): void
   /** The holders of `name` changed at log index `revision`. */
   changed(name: string, revision: number): void
+  /** A read asked this replica to push the changes of `name` (see `WatchRequest`); absent: refused as unavailable. */
+  watch?(name: string, request: WatchRequest): WatchAnswer
+  /** The whole state was replaced from a snapshot: any name may have changed. */
+  restored?(): void
 }
 
 /** An entry as the expiry judge sees it. */
@@ -58,7 +63,7 @@ export const DEFAULT_TABLE_OPTIONS: Required<LeaseTableOptions> = {
   clientIdleMs: 600_000,
 }
 
-const SNAPSHOT_VERSION = 1
+const SNAPSHOT_VERSION = 2
 
 /**
  * The lease table: a deterministic state machine replicated by a Raft group.
@@ -74,6 +79,8 @@ export class LeaseTable {
   private readonly names = new Map<string, NameState>()
   private readonly clients: ClientRecords
   private listener: LeaseTableListener | null = null
+  /** The highest revision of a name forgotten when it went idle: reported for names not in the table, so a name's revision never goes back. */
+  private idleRevision = 0
 
   constructor(options: LeaseTableOptions = {}) {
     this.options = { ...DEFAULT_TABLE_OPTIONS, ...options }
@@ -99,16 +106,26 @@ export class LeaseTable {
     return result
   }
 
+  /**
+   * Answers a read. A `watch` request does not change the table: it asks the
+   * listener (the lease service) to push later changes of the name, from
+   * this replica, starting right after the state this read returns.
+   */
   query(query: LeaseQuery): LeaseQueryResult {
     if (typeof query !== 'object' || query === null || query.op !== 'get' || typeof query.name !== 'string') {
       return { name: '', holders: [], waiters: 0, revision: 0, lastToken: 0 }
     }
-    return this.info(query.name)
+    const info = this.info(query.name)
+    if (query.watch === undefined) return info
+    const w = query.watch as Partial<WatchRequest> | null
+    const valid = typeof w === 'object' && w !== null && typeof w.inbox === 'string' && w.inbox.length <= 1024 && Number.isSafeInteger(w.subId)
+    const watch: WatchAnswer = !valid ? { status: 'invalid' } : (this.listener?.watch?.(query.name, { inbox: w.inbox!, subId: w.subId! }) ?? { status: 'unavailable' })
+    return { ...info, watch }
   }
 
   info(name: string): NameInfo {
     const ns = this.names.get(name)
-    if (!ns) return { name, holders: [], waiters: 0, revision: 0, lastToken: 0 }
+    if (!ns) return { name, holders: [], waiters: 0, revision: this.idleRevision, lastToken: 0 }
     const holders = [...ns.holders.values()].map((e) => ({ clientId: e.clientId, requestId: e.requestId, mode: e.mode, token: e.token, value: e.value }))
     return { name, holders, waiters: ns.waiters.size, revision: ns.revision, lastToken: ns.lastToken }
   }
@@ -150,7 +167,7 @@ export class LeaseTable {
       return { status: 'granted', token: entry.token }
     }
     if (!cmd.wait || state.waiters.size >= this.options.maxWaitersPerName) {
-      if (state.idle) this.names.delete(cmd.name)
+      if (state.idle) this.forgetName(cmd.name, state)
       if (!cmd.wait) {
         this.clients.remember(client, cmd.requestId, 'busy')
         return { status: 'gone', reason: 'busy' }
@@ -233,8 +250,13 @@ export class LeaseTable {
     const granted = ns.promote(meta.index)
     if (wasHolder || granted.length > 0) this.listener?.changed(ref.name, ns.revision)
     for (const g of granted) this.listener?.granted(ref.name, g)
-    if (ns.idle) this.names.delete(ref.name)
+    if (ns.idle) this.forgetName(ref.name, ns)
     return entry
+  }
+
+  private forgetName(name: string, ns: NameState): void {
+    this.names.delete(name)
+    if (ns.revision > this.idleRevision) this.idleRevision = ns.revision
   }
 
   private forget(client: ClientRecord, requestId: number, reason: GoneReason): void {
@@ -248,14 +270,16 @@ export class LeaseTable {
   snapshot(): unknown {
     const names = [...this.names].map(([name, ns]) => [name, ns.lastToken, ns.revision, [...ns.holders.values()], [...ns.waiters.values()]])
     const clients = [...this.clients.byId].map(([id, c]) => [id, c.settledBelow, c.live, c.lastSeenMs, [...c.outcomes]])
-    return { v: SNAPSHOT_VERSION, names, clients }
+    return { v: SNAPSHOT_VERSION, names, clients, idleRevision: this.idleRevision }
   }
 
   restore(snapshot: unknown): void {
-    const s = snapshot as { v: number; names: any[]; clients: any[] }
-    if (s?.v !== SNAPSHOT_VERSION) throw new InvariantError(`lease table: unknown snapshot version ${String(s?.v)}`)
+    const s = snapshot as { v: number; names: any[]; clients: any[]; idleRevision?: number }
+    // Version 1 (before idleRevision) restores with idleRevision 0.
+    if (s?.v !== SNAPSHOT_VERSION && s?.v !== 1) throw new InvariantError(`lease table: unknown snapshot version ${String(s?.v)}`)
     this.names.clear()
     this.clients.byId.clear()
+    this.idleRevision = s.idleRevision ?? 0
     for (const [name, lastToken, revision, holders, waiters] of s.names) {
       const ns = new NameState()
       ns.lastToken = lastToken
@@ -267,5 +291,6 @@ export class LeaseTable {
     for (const [id, settledBelow, live, lastSeenMs, outcomes] of s.clients) {
       this.clients.byId.set(id, { settledBelow, live, lastSeenMs, outcomes: new Map(outcomes) })
     }
+    this.listener?.restored?.()
   }
 }

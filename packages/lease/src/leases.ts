@@ -1,10 +1,12 @@
 import type { ActorRef, ActorSystem, Clock } from '@troupe/runtime'
 import { InvariantError } from '@troupe/runtime'
-import type { AcquireCommand, EntryStatus, LeaseCommand, LeaseMode, NameInfo, RenewCommand, RenewResult } from './commands.js'
+import type { AcquireCommand, EntryStatus, LeaseCommand, LeaseMode, LeaseQueryResult, NameInfo, RenewCommand, RenewResult } from './commands.js'
 import { errorCode, isRetryable } from './group.js'
 import type { LeaseGroup } from './group.js'
 import { inboxAddress, inboxDef } from './inbox.js'
-import type { GrantHint, InboxProtocol } from './inbox.js'
+import { parseInboxAddress } from './inbox.js'
+import type { GrantHint, InboxProtocol, WatchServiceProtocol } from './inbox.js'
+import { WatchHub } from './internal/watch-hub.js'
 import { StallDetector } from './internal/stall-detector.js'
 import { Lease } from './lease.js'
 import type { DriftMargin, LeaseOwner } from './lease.js'
@@ -26,8 +28,12 @@ export interface LeasesOptions {
   requestTimeoutMs?: number
   /** Backoff between retries of a failed request, in ms (default 20–1,000, exponential with jitter). */
   retryBackoffMs?: { min?: number; max?: number }
-  /** How often `watch` and `observe` read the name, in ms (default 250). */
+  /** How often `watch` and `observe` read the name when no member takes the watch (its watcher limits), in ms (default 250). */
   watchPollMs?: number
+  /** A watch that hears nothing (no change, no beat) from its member for this long reads the name again, in ms (default 3,000; members beat every second). */
+  watchTimeoutMs?: number
+  /** Watches (and observes) open at once before new ones fail with OVERLOADED (default 10,000). */
+  maxWatches?: number
   /** Acquire calls in flight at once before new ones fail with OVERLOADED (default 10,000). */
   maxPendingAcquires?: number
   /** Keep-alives per `renew` command (default 1,000; must not exceed the table's `maxRenewItems`, default 1,024). */
@@ -57,10 +63,14 @@ export interface LeasesStats {
   /** Keep-alive (`renew`) commands sent, and the lease renewals they carried. */
   renewCommands: number
   renewItems: number
+  /** Reads that (re)registered a watch, and the changes members pushed to it. */
+  watchRegistrations: number
+  watchEvents: number
 }
 
 export interface WatchOptions {
   signal?: AbortSignal
+  /** Poll interval, only when no member takes the watch (default `watchPollMs`). */
   pollMs?: number
 }
 
@@ -88,6 +98,7 @@ export class Leases {
   private readonly stalls: StallDetector
   private readonly owner: LeaseOwner
   private readonly renewals: Renewals
+  private readonly watches: WatchHub
   private closed = false
   readonly elections: Election
   private readonly counters = { granted: 0, grantedByHint: 0, acquireRequests: 0 }
@@ -115,12 +126,36 @@ export class Leases {
     })
     this.inbox = system.spawn(
       inboxDef(
-        (hint) => this.onHint(hint),
+        {
+          granted: (hint) => this.onHint(hint),
+          watchEvent: (event) => this.watches.onEvent(event),
+          watchBeat: (beat) => this.watches.onBeat(beat),
+        },
         () => void this.close(),
       ),
       { name: `lease-inbox-${suffix}` },
     )
     this.inboxAddr = inboxAddress(system.name, this.inbox.path)
+    this.watches = new WatchHub({
+      clock: this.clock,
+      inbox: this.inboxAddr,
+      read: async (query) => (await this.group.read(query, { timeoutMs: this.requestTimeoutMs })) as LeaseQueryResult,
+      retryable: isRetryable,
+      fatal: (err) => this.unavailable(err),
+      backoffMs: (failures) => this.backoffMs(failures),
+      sleep: (ms) => this.waits.sleep(ms),
+      ack: (to, ack) => {
+        const address = parseInboxAddress(to)
+        if (address === null) return
+        try {
+          this.system.remoteRef<WatchServiceProtocol>(address.node, address.path).tell('watchAck', ack)
+        } catch {
+          // Unacknowledged subscriptions expire on the member.
+        }
+      },
+      timeoutMs: options.watchTimeoutMs ?? 3000,
+      maxWatches: options.maxWatches ?? 10_000,
+    })
     const maxRenewItems = options.maxRenewItems ?? 1000
     if (!(Number.isSafeInteger(maxRenewItems) && maxRenewItems >= 1)) throw new LeaseError('INVALID_ARGUMENT', `maxRenewItems must be an integer >= 1, got ${maxRenewItems}`)
     this.renewals = new Renewals(this.clock, (items, timeoutMs) => this.sendRenewals(items, timeoutMs), { maxItems: maxRenewItems, requestTimeoutMs: this.requestTimeoutMs })
@@ -130,7 +165,10 @@ export class Leases {
 
   /** Counters of this client, for diagnostics. */
   get stats(): LeasesStats {
-    return { ...this.counters, renewCommands: this.renewals.stats.commands, renewItems: this.renewals.stats.items }
+    return {
+      ...this.counters, renewCommands: this.renewals.stats.commands, renewItems: this.renewals.stats.items,
+      watchRegistrations: this.watches.stats.registrations, watchEvents: this.watches.stats.events,
+    }
   }
 
   /** Leases this client holds now. */
@@ -169,25 +207,25 @@ export class Leases {
     return (await this.retrying(() => this.group.read({ op: 'get', name }, { timeoutMs: this.requestTimeoutMs }))) as NameInfo
   }
 
-  /** Yields the state of `name` now and again whenever its holders change (polled every `pollMs`). */
+  /**
+   * Yields the state of `name` now and again whenever its holders change,
+   * pushed by the member whose replica served the first read. It may skip
+   * intermediate states, never yields one older (lower revision) than one
+   * it yielded, and converges to the latest: a missed push, a silent member
+   * or a leader change sends it back to a read.
+   */
   async *watch(name: string, options: WatchOptions = {}): AsyncGenerator<NameInfo, void, undefined> {
-    const pollMs = options.pollMs ?? this.watchPollMs
-    let last: string | null = null
-    while (!this.closed && !options.signal?.aborted) {
-      let info: NameInfo | null = null
-      try {
-        info = (await this.group.read({ op: 'get', name }, { timeoutMs: this.requestTimeoutMs })) as NameInfo
-      } catch (err) {
-        if (!isRetryable(err)) throw this.unavailable(err)
+    if (this.closed) throw new LeaseError('CLOSED', 'the Leases client was closed')
+    if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw new LeaseError('INVALID_ARGUMENT', 'name must be a non-empty string of at most 1024 characters')
+    const stream = this.watches.open(name, options.pollMs ?? this.watchPollMs)
+    try {
+      for (;;) {
+        const info = await stream.next(options.signal)
+        if (info === null || this.closed || options.signal?.aborted) return
+        yield info
       }
-      if (info !== null) {
-        const key = `${info.revision}|${info.holders.map((h) => `${h.token}:${h.clientId}:${h.requestId}`).join(',')}`
-        if (key !== last) {
-          last = key
-          yield info
-        }
-      }
-      await this.waits.sleep(pollMs, options.signal)
+    } finally {
+      this.watches.close(stream)
     }
   }
 
@@ -216,6 +254,7 @@ export class Leases {
     if (this.closed) return
     this.closed = true
     this.waits.cancelAll(new LeaseError('CLOSED', 'the Leases client was closed'))
+    this.watches.closeAll()
     await Promise.all([...this.heldLeases].map((l) => l.release()))
     this.renewals.stop()
     this.stalls.stop()

@@ -32,11 +32,16 @@ export class FakeGroup implements LeaseReplica {
   /** Requests neither apply nor get answers: they time out. */
   unreachable = false
   readonly applied: LeaseCommand[] = []
+  /** Reads clients sent (not the service's own). */
+  reads = 0
 
   /** The group as a client reaches it: subject to `latencyMs`, `loseReplies` and `unreachable`. */
   readonly client: LeaseGroup = {
     propose: (command, options) => this.request(options, () => this.apply(command)),
-    read: (query, options) => this.request(options, () => this.table.query(query)),
+    read: (query, options) => {
+      this.reads++
+      return this.request(options, () => this.table.query(query))
+    },
   }
 
   /** `clock` is global time: the log time and the delays run on it. */
