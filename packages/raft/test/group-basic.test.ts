@@ -29,6 +29,23 @@ class FailingStorage implements LogStorage {
 
 const members = ['a', 'b', 'c']
 
+/** A memory store that notes, for each sync, how many frames the nodes had sent by the time a disk would start writing. */
+class SyncSpy extends FailingStorage {
+  watching = false
+  readonly framesBeforeWrite: number[] = []
+  constructor(private readonly frames: { frames: number }) {
+    super()
+  }
+  override sync(): Promise<void> {
+    if (this.watching) {
+      const at = this.frames.frames
+      // A disk that writes and syncs on the loop's thread starts one microtask later (the log's group commit).
+      queueMicrotask(() => this.framesBeforeWrite.push(this.frames.frames - at))
+    }
+    return super.sync()
+  }
+}
+
 test('propose and linearizable read on 3 nodes; every replica applies the command once', async () => {
   const c = new Cluster(1)
   await c.start(members)
@@ -155,6 +172,23 @@ test('a replica whose storage fails stops (GROUP_STOPPED) without acknowledging 
   // The command that hit the failing disk may or may not have committed elsewhere; either way the group goes on.
   const n = await c.settle(g.get(other)!.propose({ op: 'add', key: 'x', n: 10 }), 10_000)
   assert.ok(n === 11 || n === 12, `got ${n}`)
+  await c.stopAll()
+})
+
+test('the leader sends its appends before it starts the sync, so a disk that syncs on the thread does not hold up the followers', async () => {
+  const c = new Cluster(7)
+  await c.start(members)
+  const stores = new Map(members.map((m) => [m, new SyncSpy(c.frames)]))
+  const g = new Map<string, RaftGroup<any, any, any, any>>()
+  for (const m of members) g.set(m, (await c.open({ id: 'g', members, stateMachine: () => new Kv(), storage: stores.get(m)! }, [m])).get(m)!)
+  const leader = await c.waitForLeader(g)
+  assert.is(await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 1 })), 1)
+  const spy = stores.get(leader)!
+  spy.watching = true
+  assert.is(await c.settle(g.get(leader)!.propose({ op: 'add', key: 'x', n: 2 })), 3)
+  // The first sync after the proposal persists its entry; the appends to both followers must be on the wire by then.
+  assert.ok(spy.framesBeforeWrite.length > 0, 'the leader synced')
+  assert.ok(spy.framesBeforeWrite[0]! >= 2, `frames sent before the disk work began: ${spy.framesBeforeWrite[0]}`)
   await c.stopAll()
 })
 
