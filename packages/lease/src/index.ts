@@ -13,10 +13,11 @@ export { ExpiryJudge } from './expiry-judge.js'
 export { LeaseService } from './lease-service.js'
 export type { LeaseServiceOptions, LeaseServiceStats } from './lease-service.js'
 export type { LeaseGroup, LeaseReplica, ReplicaRole, GroupRequestOptions } from './group.js'
-export type { GrantHint, InboxProtocol } from './inbox.js'
+export type { GrantHint, InboxProtocol, WatchEvent, WatchBeat, WatchAck, WatchServiceProtocol } from './inbox.js'
 export type {
   LeaseMode, LeaseCommand, LeaseResult, LeaseQuery, LeaseQueryResult, NameInfo, HolderInfo, EntryStatus, GoneReason,
-  AcquireCommand, KeepAliveCommand, ReleaseCommand, ExpireCommand, ExpireItem, RequestRef,
+  AcquireCommand, KeepAliveCommand, ReleaseCommand, ExpireCommand, ExpireItem, RequestRef, RenewCommand, RenewItem, RenewResult,
+  WatchRequest, WatchAnswer,
 } from './commands.js'
 export { openLeaseGroup, replicaOf } from './lease-group.js'
 export type { LeaseGroupOptions, LeaseRaftGroup, OpenedLeaseGroup } from './lease-group.js'
