@@ -25,6 +25,29 @@ export interface ProposeRequest extends RequestBase {
   command: unknown
 }
 
+/** One command of a ProposeBatch: a ProposeRequest without the fields the batch carries once. */
+export interface ProposeItem {
+  /** This command's own deadline on the host (the batch's `timeoutMs` is the largest of them). */
+  timeoutMs: number
+  clientId: string
+  seq: number
+  ackedBelow: number
+  established: boolean
+  command: unknown
+}
+
+/**
+ * Commands a handle issued in one turn, sent as one message. Each becomes its own log entry (an entry's
+ * index is a fencing token; sessions dedupe per seq); the reply's `value` holds one HostReply per item.
+ */
+export interface ProposeBatchRequest extends RequestBase {
+  items: ProposeItem[]
+}
+
+/** Bounds of a ProposeBatch: the handle sends a full batch at once and starts the next. */
+export const MAX_PROPOSE_BATCH_ITEMS = 256
+export const MAX_PROPOSE_BATCH_BYTES = 256 * 1024
+
 export interface ReadRequest extends RequestBase {
   query: unknown
 }
@@ -123,7 +146,7 @@ const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0
 const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
 
 /** Why a request from the network is malformed, or null. */
-export function requestProblem(kind: 'propose' | 'read' | 'confChange' | 'transfer', p: unknown): string | null {
+export function requestProblem(kind: 'propose' | 'proposeBatch' | 'read' | 'confChange' | 'transfer', p: unknown): string | null {
   if (typeof p !== 'object' || p === null) return 'not an object'
   const r = p as Record<string, unknown>
   if (!isStr(r.group)) return 'bad group'
@@ -133,6 +156,16 @@ export function requestProblem(kind: 'propose' | 'read' | 'confChange' | 'transf
     case 'propose':
       if (!isStr(r.clientId) || !isNat(r.seq) || !isNat(r.ackedBelow) || typeof r.established !== 'boolean') return 'bad session'
       return null
+    case 'proposeBatch': {
+      const items = r.items
+      if (!Array.isArray(items) || items.length === 0 || items.length > MAX_PROPOSE_BATCH_ITEMS) return 'bad items'
+      for (const item of items) {
+        const x = item as Record<string, unknown> | null
+        if (typeof x !== 'object' || x === null || typeof x.timeoutMs !== 'number' || !(x.timeoutMs > 0) || !Number.isFinite(x.timeoutMs)) return 'bad item timeoutMs'
+        if (!isStr(x.clientId) || !isNat(x.seq) || !isNat(x.ackedBelow) || typeof x.established !== 'boolean') return 'bad item session'
+      }
+      return null
+    }
     case 'read':
       return null
     case 'confChange': {

@@ -8,7 +8,7 @@ import { GroupProxy } from './group-proxy.js'
 import { GroupReplica, type Reply, type ReplicaPort } from './group-replica.js'
 import {
   errorReply, okReply, type ConfChangeRequest, type GroupSpec, type GroupStatus, type HostReply, type HostStats,
-  type ProposeRequest, type QuiesceMessage, type RaftBatch, type ReadRequest, type TransferRequest,
+  type ProposeBatchRequest, type ProposeRequest, type QuiesceMessage, type RaftBatch, type ReadRequest, type TransferRequest,
 } from './host-protocol.js'
 import { resolveHostOptions, type RaftHostOptions, type ResolvedHostOptions } from './host-options.js'
 import { NodeLiveness } from './node-liveness.js'
@@ -24,6 +24,7 @@ export type HostProtocol = {
   open(p: { spec: GroupSpec }): HostReply
   close(p: { group: string }): HostReply
   propose(p: ProposeRequest): HostReply
+  proposeBatch(p: ProposeBatchRequest): HostReply
   read(p: ReadRequest): HostReply
   confChange(p: ConfChangeRequest): HostReply
   transfer(p: TransferRequest): HostReply
@@ -450,6 +451,8 @@ export function raftHostDef(options: RaftHostOptions = {}) {
           return host.close(msg.payload.group)
         case 'propose':
           return host.router.propose(msg.payload)
+        case 'proposeBatch':
+          return host.router.proposeBatch(msg.payload)
         case 'read':
           return host.router.read(msg.payload)
         case 'confChange':

@@ -6,7 +6,7 @@ import { encodeCommand } from './command-codec.js'
 import { GroupProxy } from './group-proxy.js'
 import type { GroupReplica, Reply } from './group-replica.js'
 import {
-  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostReply, type ProposeRequest, type ReadRequest,
+  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest, type ReadRequest,
   type RequestBase, type TransferRequest,
 } from './host-protocol.js'
 import type { HostProtocol } from './raft-host.js'
@@ -26,7 +26,10 @@ export interface RouterHost {
   peer(node: string): ActorRef<HostProtocol>
 }
 
-type Kind = 'propose' | 'read' | 'confChange' | 'transfer'
+type Kind = 'propose' | 'proposeBatch' | 'read' | 'confChange' | 'transfer'
+
+/** Where an answer goes: the message's deferred reply, or one item's slot in a batch reply. */
+type Answer = Pick<DeferredReply<HostReply>, 'resolve'>
 
 /**
  * Client requests on a host: served here when this node leads the group
@@ -51,26 +54,73 @@ export class RequestRouter {
     if (g === null) return
     if (g instanceof GroupProxy) return this.viaProxy(g, 'propose', p)
     const reply = this.host.deferReply()
-    let hint = g.leader
-    if (g.role === 'leader') {
-      if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
-      let data: Uint8Array
-      try {
-        data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.host.now()), command: p.command, established: p.established })
-      } catch (err) {
-        return reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
+    const hint = this.proposeHere(g, p, reply)
+    if (hint !== undefined) this.forwardOr(g, reply, hint, 'propose', p)
+  }
+
+  /**
+   * A handle's proposals of one turn: the leader proposes each as its own entry and answers once, when
+   * all are answered; elsewhere the batch is forwarded as one message, as a single proposal would be.
+   */
+  proposeBatch(p: ProposeBatchRequest): void {
+    const g = this.requestTarget('proposeBatch', p)
+    if (g === null) return
+    if (g instanceof GroupProxy) return this.viaProxy(g, 'proposeBatch', p, p.items.length)
+    const reply = this.host.deferReply()
+    if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'proposeBatch', p, p.items.length)
+    const items = p.items
+    const replies = new Array<HostReply>(items.length)
+    let left = items.length
+    const self = this.host.self
+    // Items this replica could not propose (it stopped leading meanwhile) go on together, as one batch.
+    let rest: number[] | null = null
+    let hint: string | null = null
+    for (let k = 0; k < items.length; k++) {
+      const slot = {
+        resolve: (r: HostReply) => {
+          replies[k] = r
+          if (--left === 0) reply.resolve(okReply(replies, self))
+        },
       }
-      try {
-        const h = g.core.propose(data)
-        g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
-        return this.host.activate(g)
-      } catch (err) {
-        if (!(err instanceof RaftError)) throw err
-        if (err.code !== 'NOT_LEADER') return reply.resolve(errorReply('OVERLOADED', err.message, this.host.self, true))
-        hint = err.leaderHint
-      }
+      const h = this.proposeHere(g, items[k]!, slot)
+      if (h === undefined) continue
+      ;(rest ??= []).push(k)
+      hint = h
     }
-    this.forwardOr(g, reply, hint, 'propose', p)
+    if (rest === null) return
+    const sub = rest
+    const subBatch: ProposeBatchRequest = { group: p.group, timeoutMs: p.timeoutMs, forwarded: p.forwarded, items: sub.map((k) => items[k]!) }
+    const subReply = {
+      resolve: (r: HostReply) => {
+        const each = r.ok && Array.isArray(r.value) && r.value.length === sub.length ? (r.value as HostReply[]) : null
+        for (let j = 0; j < sub.length; j++) {
+          replies[sub[j]!] = each !== null ? each[j]! : r
+          if (--left === 0) reply.resolve(okReply(replies, self))
+        }
+      },
+    }
+    this.forwardOr(g, subReply, hint, 'proposeBatch', subBatch, sub.length)
+  }
+
+  /** Proposes `p` here if this replica leads; otherwise returns the leader it knows of (or null), for forwarding. */
+  private proposeHere(g: GroupReplica, p: ProposeItem, reply: Answer): string | null | undefined {
+    if (g.role !== 'leader') return g.leader
+    if (this.waiting >= this.host.maxPendingRequests) return void reply.resolve(this.overloaded())
+    let data: Uint8Array
+    try {
+      data = encodeCommand({ clientId: p.clientId, seq: p.seq, ackedBelow: p.ackedBelow, timeMs: Math.floor(this.host.now()), command: p.command, established: p.established })
+    } catch (err) {
+      return void reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
+    }
+    try {
+      const h = g.core.propose(data)
+      g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
+      return void this.host.activate(g)
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err
+      if (err.code !== 'NOT_LEADER') return void reply.resolve(errorReply('OVERLOADED', err.message, this.host.self, true))
+      return err.leaderHint
+    }
   }
 
   read(p: ReadRequest): void {
@@ -144,10 +194,11 @@ export class RequestRouter {
     return null
   }
 
-  private viaProxy(g: GroupProxy, kind: Kind, p: RequestBase): void {
+  /** `count`: the requests `p` carries (a batch's items), all held here until the reply. */
+  private viaProxy(g: GroupProxy, kind: Kind, p: RequestBase, count = 1): void {
     const reply = this.host.deferReply()
     if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
-    const held = this.hold(reply)
+    const held = this.hold(reply, count)
     const target = g.target()
     this.forward(target, kind, { ...p, forwarded: false }, (r) => {
       g.learn(target, r)
@@ -156,7 +207,7 @@ export class RequestRouter {
   }
 
   /** Forwards to the leader once; a request that was forwarded already is answered with the hint instead. */
-  private forwardOr(g: GroupReplica, reply: DeferredReply<HostReply>, leader: string | null, kind: Kind, p: RequestBase): void {
+  private forwardOr(g: GroupReplica, reply: Answer, leader: string | null, kind: Kind, p: RequestBase, count = 1): void {
     if (p.forwarded || leader === null || leader === this.host.self) {
       const why = leader === null ? `${this.host.self} knows no leader of group ${p.group}` : `${this.host.self} is not the leader of group ${p.group}`
       return reply.resolve(errorReply('NOT_LEADER', why, leader, true))
@@ -164,7 +215,7 @@ export class RequestRouter {
     if (this.waiting >= this.host.maxPendingRequests) return reply.resolve(this.overloaded())
     // A quiesced follower wakes: if the leader is gone, its election clock is running already.
     this.host.wake(g)
-    const held = this.hold(reply)
+    const held = this.hold(reply, count)
     const done: Reply = (r) => {
       g.forwards.delete(done)
       held(r)
@@ -190,13 +241,13 @@ export class RequestRouter {
   }
 
   /** Counts a request held here (by a replica, or forwarded) until it is answered. */
-  private hold(reply: DeferredReply<HostReply>): Reply {
-    this.waiting++
+  private hold(reply: Answer, count = 1): Reply {
+    this.waiting += count
     let done = false
     return (r) => {
       if (done) return
       done = true
-      this.waiting--
+      this.waiting -= count
       reply.resolve(r)
     }
   }
