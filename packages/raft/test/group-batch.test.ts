@@ -4,14 +4,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { requestProblem } from '../src/group/host-protocol.js'
-import { Cluster, Kv } from './group-harness.js'
+import { Cluster, Kv, type KvCommand } from './group-harness.js'
 
 const members = ['a', 'b', 'c']
 
 test('proposals of one turn through a follower: one forward instead of one each; every command its own entry, applied once, with its own result', async () => {
   const c = new Cluster(11)
   await c.start(members)
-  const applied = new Map(members.map((m) => [m, { count: 0, log: [] as Array<{ index: number; command: unknown }> }]))
+  const applied = new Map(members.map((m) => [m, { count: 0, log: [] as Array<{ index: number; command: KvCommand }> }]))
   const g = await c.open({ id: 'g', members, stateMachine: (node) => new Kv(applied.get(node)!) })
   const leader = await c.waitForLeader(g)
   const follower = members.find((m) => m !== leader)!
@@ -73,7 +73,7 @@ test('a batch answers each item on its own: a failing command fails alone, an un
 test('a batch in flight when the leader stops: every command applies exactly once after the retry', async () => {
   const c = new Cluster(13)
   await c.start(members)
-  const applied = new Map(members.map((m) => [m, { count: 0, log: [] as Array<{ index: number; command: unknown }> }]))
+  const applied = new Map(members.map((m) => [m, { count: 0, log: [] as Array<{ index: number; command: KvCommand }> }]))
   const g = await c.open({ id: 'g', members, stateMachine: (node) => new Kv(applied.get(node)!) })
   const leader = await c.waitForLeader(g)
   const survivor = members.find((m) => m !== leader)!
