@@ -1,8 +1,9 @@
 // Lease acquire+release pairs: Troupe leases (3 member processes on loopback,
 // WriteAheadLog with fdatasync, fenced tokens) against etcd 3.4's lock (3
 // members, fsync) and Redis SET NX PX + Lua release (no persistence, not
-// safe: the speed reference), all in the same run. Workloads: 1 and 64
-// clients on their own names, and 16 clients contending for one name.
+// safe: the speed reference), all running at once with their trials
+// alternating. Workloads: 1 and 64 clients on their own names, and 16
+// clients contending for one name.
 //   node --conditions=source --import tsx bench/lease.ts [--json] [--quick]
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -11,10 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
-// Relative until the root package.json lists @troupe/raft and @troupe/lease.
-import { group } from '../packages/raft/src/index.js'
-import { Leases } from '../packages/lease/src/index.js'
-import type { LeaseRaftGroup } from '../packages/lease/src/index.js'
+import { group } from '@troupe/raft'
+import { Leases } from '@troupe/lease'
+import type { LeaseRaftGroup } from '@troupe/lease'
 import { median, nowMs, percentile, report } from './lib.js'
 import type { Figure } from './lib.js'
 import { LEASE_BENCH_MEMBERS, LEASE_BENCH_SECRET } from './lease-member.js'
@@ -57,13 +57,15 @@ async function closedLoop(workers: number, pairs: number, pair: (worker: number,
   return { rate: pairs / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) }
 }
 
-/** One warm-up, three measured trials; the trial with the median rate. */
-async function trials(w: Workload, pair: (worker: number, i: number) => Promise<void>, n = 3): Promise<Result> {
-  await closedLoop(w.workers, Math.max(w.workers, Math.floor(w.pairs / 4)), pair)
-  const runs: Result[] = []
-  for (let i = 0; i < n; i++) runs.push(await closedLoop(w.workers, w.pairs, pair))
-  const m = median(runs.map((r) => r.rate))
-  return runs.find((r) => r.rate === m) ?? runs[0]!
+/** Runs pairs for at least `ms` (and `workers` pairs): the members' JIT and the servers' caches warm up before any trial counts. */
+async function warmUp(workers: number, ms: number, pair: (worker: number, i: number) => Promise<void>): Promise<void> {
+  const until = nowMs() + ms
+  let i = 0
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      while (nowMs() < until || i < workers) await pair(w, i++)
+    }),
+  )
 }
 
 // ---- Troupe ----
@@ -120,77 +122,93 @@ async function startTroupe(): Promise<TroupeCluster> {
 
 // ---- the run ----
 
+/** One system under test: `prepare` makes the pair function of a workload (its clients, its names). */
+interface System {
+  label: string
+  prepare(w: Workload): (worker: number, i: number, trial: string) => Promise<void>
+  stop(): void | Promise<void>
+}
+
+/**
+ * Every system runs at once and the trials alternate between them (a warm-up
+ * each, then three rounds of one trial per system), so a change of machine
+ * load hits them alike; each figure is the trial with the median rate.
+ */
 export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> {
   const scale = options.quick ? 0.25 : 1
+  const warmMs = options.quick ? 500 : 2000
   const workloads: Workload[] = [
     { label: '1 client', workers: 1, pairs: Math.round(400 * scale), contended: false },
     { label: '64 clients', workers: 64, pairs: Math.round(6400 * scale), contended: false },
     { label: '16 contending', workers: 16, pairs: Math.round(800 * scale), contended: true },
   ]
-  const results = new Map<string, Map<string, Result>>()
-  const put = (system: string, w: Workload, r: Result) => {
-    if (!results.has(system)) results.set(system, new Map())
-    results.get(system)!.set(w.label, r)
-    console.error(`  ${system.padEnd(6)} ${w.label.padEnd(14)} ${Math.round(r.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
-  }
   const name = (w: Workload, worker: number, trial: string) => (w.contended ? `hot-${trial}` : `n-${trial}-${worker}`)
-  let trial = 0
-
-  const troupe = await startTroupe()
+  const systems: System[] = []
   try {
-    for (const w of workloads) {
-      const clients = troupe.leases(w.workers)
-      const t = `t${++trial}`
-      put('troupe', w, await trials(w, async (worker) => {
-        const lease = await clients[worker]!.acquire(name(w, worker, t), { ttlMs: 10_000 })
-        await lease.release()
-      }))
-    }
-  } finally {
-    await troupe.stop()
-  }
-
-  if (haveBinary('etcd')) {
-    const etcd = await startEtcd(BASE_PORT + 5)
-    try {
+    const troupe = await startTroupe()
+    systems.push({
+      label: 'troupe',
+      prepare: (w) => {
+        const clients = troupe.leases(w.workers)
+        return async (worker, _i, trial) => {
+          const lease = await clients[worker]!.acquire(name(w, worker, trial), { ttlMs: 10_000 })
+          await lease.release()
+        }
+      },
+      stop: () => troupe.stop(),
+    })
+    if (haveBinary('etcd')) {
+      const etcd = await startEtcd(BASE_PORT + 5)
       const leader = await etcdLeader(etcd.endpoints)
-      for (const w of workloads) {
-        const t = `e${++trial}`
-        put('etcd', w, await trials(w, (worker) => etcdLockPair(leader, name(w, worker, t))))
-      }
-    } finally {
-      etcd.stop()
-    }
-  } else console.error('  etcd not installed (apt-get install etcd-server): no etcd figures')
+      systems.push({ label: 'etcd', stop: () => etcd.stop(), prepare: (w) => (worker, _i, trial) => etcdLockPair(leader, name(w, worker, trial)) })
+    } else console.error('  etcd not installed (apt-get install etcd-server): no etcd figures')
+    if (haveBinary('redis-server')) {
+      const port = BASE_PORT + 19
+      const redis = await startRedis(port)
+      const lock = await RedisLock.open(port)
+      systems.push({ label: 'redis', stop: () => (lock.close(), redis.stop()), prepare: (w) => (worker, _i, trial) => lock.pair(name(w, worker, trial)) })
+    } else console.error('  redis-server not installed: no Redis figures')
 
-  if (haveBinary('redis-server')) {
-    const port = BASE_PORT + 19
-    const redis = await startRedis(port)
-    const lock = await RedisLock.open(port)
-    try {
-      for (const w of workloads) {
-        const t = `r${++trial}`
-        put('redis', w, await trials(w, (worker) => lock.pair(name(w, worker, t))))
+    const results = new Map<string, Map<string, Result>>()
+    let trial = 0
+    for (const w of workloads) {
+      const pairs = systems.map((sys) => sys.prepare(w))
+      for (const pair of pairs) {
+        const t = `w${++trial}`
+        await warmUp(w.workers, warmMs, (worker, i) => pair(worker, i, t))
       }
-    } finally {
-      lock.close()
-      redis.stop()
+      const runs: Result[][] = systems.map(() => [])
+      for (let round = 0; round < 3; round++) {
+        for (let k = 0; k < systems.length; k++) {
+          const t = `t${++trial}`
+          runs[k]!.push(await closedLoop(w.workers, w.pairs, (worker, i) => pairs[k]!(worker, i, t)))
+        }
+      }
+      systems.forEach((sys, k) => {
+        const m = median(runs[k]!.map((r) => r.rate))
+        const r = runs[k]!.find((x) => x.rate === m) ?? runs[k]![0]!
+        if (!results.has(sys.label)) results.set(sys.label, new Map())
+        results.get(sys.label)!.set(w.label, r)
+        console.error(`  ${sys.label.padEnd(6)} ${w.label.padEnd(14)} ${Math.round(r.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
+      })
     }
-  } else console.error('  redis-server not installed: no Redis figures')
 
-  const figures: Figure[] = []
-  const ours = results.get('troupe')!
-  for (const w of workloads) {
-    const r = ours.get(w.label)!
-    const etcd = results.get('etcd')?.get(w.label) ?? null
-    const redis = results.get('redis')?.get(w.label) ?? null
-    const base = (b: Result | null, label: string, pick: (x: Result) => number) => (b ? { baseline: label, baselineValue: pick(b) } : { baseline: null, baselineValue: null })
-    figures.push({ bench: 'lease', metric: `pairs/s, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.rate) })
-    figures.push({ bench: 'lease', metric: `p50, ${w.label}`, value: r.p50, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p50) })
-    figures.push({ bench: 'lease', metric: `p99, ${w.label}`, value: r.p99, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p99) })
-    figures.push({ bench: 'lease', metric: `pairs/s vs Redis, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(redis, 'Redis SET NX PX + Lua release (no fsync, unsafe)', (x) => x.rate) })
+    const figures: Figure[] = []
+    const ours = results.get('troupe')!
+    for (const w of workloads) {
+      const r = ours.get(w.label)!
+      const etcd = results.get('etcd')?.get(w.label) ?? null
+      const redis = results.get('redis')?.get(w.label) ?? null
+      const base = (b: Result | null, label: string, pick: (x: Result) => number) => (b ? { baseline: label, baselineValue: pick(b) } : { baseline: null, baselineValue: null })
+      figures.push({ bench: 'lease', metric: `pairs/s, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.rate) })
+      figures.push({ bench: 'lease', metric: `p50, ${w.label}`, value: r.p50, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p50) })
+      figures.push({ bench: 'lease', metric: `p99, ${w.label}`, value: r.p99, unit: 'ms', kind: 'latency', ...base(etcd, 'etcd 3.4 lock, 3 members', (x) => x.p99) })
+      figures.push({ bench: 'lease', metric: `pairs/s vs Redis, ${w.label}`, value: r.rate, unit: 'pairs/s', kind: 'rate', ...base(redis, 'Redis SET NX PX + Lua release (no fsync, unsafe)', (x) => x.rate) })
+    }
+    return figures
+  } finally {
+    for (const sys of systems.reverse()) await sys.stop()
   }
-  return figures
 }
 
 if (process.argv[1]?.endsWith('lease.ts')) {

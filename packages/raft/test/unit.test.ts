@@ -167,4 +167,60 @@ api('compaction only up to applied; joining node starts empty', () => {
   assert.is(joiner.status().role, 'follower')
 })
 
+/** Three cores that talk through a queue until none has anything to do; counts the messages sent. */
+function trio(piggybackCommit: boolean) {
+  const ids = ['a', 'b', 'c']
+  const cores = new Map(ids.map((id) => [id, new RaftCore({ id, random: () => 0, piggybackCommit }, bootstrapState({ voters: ids, learners: [] }))]))
+  const sent: RaftMessage[] = []
+  const settle = () => {
+    for (let round = 0; round < 100; round++) {
+      const out: RaftMessage[] = []
+      for (const core of cores.values()) {
+        if (!core.hasReady()) continue
+        const rd = core.ready()
+        out.push(...rd.messages, ...rd.messagesAfterPersist)
+        core.advance(rd)
+      }
+      if (out.length === 0) return
+      sent.push(...out)
+      for (const m of out) cores.get(m.to)!.step(m)
+    }
+    throw new Error('the trio did not settle')
+  }
+  cores.get('a')!.campaign()
+  settle()
+  assert.is(cores.get('a')!.status().role, 'leader')
+  return { cores, sent, settle }
+}
+
+api('piggybackCommit: a write sends no commit-only append; followers learn the index from the next heartbeat', () => {
+  for (const piggyback of [false, true]) {
+    const { cores, sent, settle } = trio(piggyback)
+    const a = cores.get('a')!
+    sent.length = 0
+    const h = a.propose(utf8.encode('x'))
+    settle()
+    const appends = sent.filter((m) => m.type === 'app') as Extract<RaftMessage, { type: 'app' }>[]
+    const commitOnly = appends.filter((m) => m.entries.length === 0)
+    // The leader commits (and could answer) at once either way.
+    assert.is(a.status().commit, h.index)
+    if (!piggyback) {
+      assert.is(commitOnly.length, 2, 'eager: one empty append per follower for the new commit index')
+      for (const id of ['b', 'c']) assert.is(cores.get(id)!.status().commit, h.index)
+      continue
+    }
+    assert.is(commitOnly.length, 0, 'piggyback: no append carries only the commit index')
+    assert.is(appends.length, 2, 'one append per follower for the write')
+    for (const id of ['b', 'c']) assert.ok(cores.get(id)!.status().commit < h.index, `${id} has not heard the commit yet`)
+    // The next write carries it ...
+    const h2 = a.propose(utf8.encode('y'))
+    settle()
+    for (const id of ['b', 'c']) assert.is(cores.get(id)!.status().commit, h.index, `${id} learned the first commit from the second append`)
+    // ... and so does the next heartbeat when nothing else goes out.
+    a.tick()
+    settle()
+    for (const id of ['b', 'c']) assert.is(cores.get(id)!.status().commit, h2.index, `${id} learned the commit from a heartbeat`)
+  }
+})
+
 api.run()

@@ -9,7 +9,7 @@ export interface RaftHostOptions {
   electionTicks?: number
   /** Ticks between heartbeats of an active leader (default 1). */
   heartbeatTicks?: number
-  /** Other knobs of the Raft core (in-flight limits, message and apply sizes, ...). */
+  /** Other knobs of the Raft core (in-flight limits, message and apply sizes, ...). The host turns `piggybackCommit` on unless told otherwise. */
   raft?: Omit<RaftOptions, 'id' | 'random' | 'log' | 'electionTicks' | 'heartbeatTicks'>
   /** Idle ticks after which a leader whose followers are all caught up quiesces the group (default electionTicks; 0 = never). */
   quiesceAfterTicks?: number
@@ -40,7 +40,7 @@ export function resolveHostOptions(o: RaftHostOptions = {}): ResolvedHostOptions
     tickMs: o.tickMs ?? 50,
     electionTicks,
     heartbeatTicks: o.heartbeatTicks ?? 1,
-    raft: o.raft ?? {},
+    raft: { piggybackCommit: true, ...o.raft },
     quiesceAfterTicks: o.quiesceAfterTicks ?? electionTicks,
     livenessIntervalMs: o.livenessIntervalMs ?? 500,
     livenessTimeoutMs: o.livenessTimeoutMs ?? 1500,

@@ -35,6 +35,15 @@ export interface RaftOptions {
   /** Reads waiting for confirmation before readIndex() refuses more. */
   maxPendingReads?: number
   readOnly?: ReadOnlyMode
+  /**
+   * When the leader's commit index moves and a follower has no new entries
+   * to receive, do not send the new index on its own: it travels with that
+   * follower's next append or heartbeat. Halves the messages (and wake-ups)
+   * of a write when writes come one at a time; followers apply up to one
+   * heartbeat later. The leader's answers are not delayed. Default false
+   * (etcd's behavior: an empty append to every follower on every commit).
+   */
+  piggybackCommit?: boolean
   /** Uniform random number in [0, 1), used only to randomize election timeouts. */
   random: () => number
   /** Receives human-readable lines about state changes (for transcripts and debugging). */
@@ -56,6 +65,7 @@ export const defaultOptions = {
   maxSnapshotChunkBytes: 1024 * 1024,
   maxPendingReads: 4096,
   readOnly: 'safe' as ReadOnlyMode,
+  piggybackCommit: false,
 }
 
 export function resolveOptions(o: RaftOptions): ResolvedOptions {

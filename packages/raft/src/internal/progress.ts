@@ -106,14 +106,15 @@ export class Progress {
    * Whether the leader should send an append now. In probe state one per
    * heartbeat round; in replicate state while entries are pending and
    * limits allow, plus an empty probe now and then so that a window of
-   * dropped messages is discovered.
+   * dropped messages is discovered, and (if `commitAlone`) when only the
+   * commit index is news.
    */
-  shouldSendAppend(lastIndex: number, commit: number): boolean {
+  shouldSendAppend(lastIndex: number, commit: number, commitAlone: boolean): boolean {
     switch (this.state) {
       case 'probe':
         return !this.probeSent
       case 'replicate':
-        return this.canBumpCommit(commit) || (this.match < lastIndex && (!this.probeSent || this.canSendEntries(lastIndex)))
+        return (commitAlone && this.canBumpCommit(commit)) || (this.match < lastIndex && (!this.probeSent || this.canSendEntries(lastIndex)))
       case 'snapshot':
         return false
     }

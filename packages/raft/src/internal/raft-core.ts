@@ -6,7 +6,7 @@ import type { RaftOptions } from './options.js'
 import type { ProgressState } from './progress.js'
 import { Raft, type ReadState, type Role } from './raft.js'
 import type { Ready, SoftState } from './ready.js'
-import { bcastAppend } from './replication.js'
+import { bcastAppend, bcastCommit } from './replication.js'
 import { transferLeadership } from './step-leader.js'
 
 export interface ProposalHandle {
@@ -241,7 +241,7 @@ export class RaftCore {
     const r = this.r
     const self = r.tracker.progress.get(r.id)
     if (self === undefined || !self.maybeUpdate(r.log.stable)) return
-    if (r.maybeCommit()) bcastAppend(r)
+    if (r.maybeCommit()) bcastCommit(r)
   }
 
   status(): RaftStatus {

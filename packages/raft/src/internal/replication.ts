@@ -7,14 +7,17 @@ import type { Raft } from './raft.js'
  * chunks, heartbeats.
  */
 
-/** Sends an append to `to` if its progress calls for one; true if a message went out. */
-export function maybeSendAppend(r: Raft, to: string): boolean {
+/**
+ * Sends an append to `to` if its progress calls for one; true if a message
+ * went out. `commitAlone`: also when only the commit index is news.
+ */
+export function maybeSendAppend(r: Raft, to: string, commitAlone = true): boolean {
   const pr = r.tracker.progress.get(to)
   if (pr === undefined || to === r.id) return false
   if (pr.state === 'snapshot') return false
   const last = r.log.lastIndex()
   const commit = r.log.committed
-  if (!pr.shouldSendAppend(last, commit)) return false
+  if (!pr.shouldSendAppend(last, commit, commitAlone)) return false
   const prevIndex = pr.next - 1
   const prevTerm = r.log.term(prevIndex)
   if (prevTerm === undefined) return startSnapshot(r, to, pr)
@@ -27,13 +30,18 @@ export function maybeSendAppend(r: Raft, to: string): boolean {
 }
 
 /** Sends as many appends to `to` as flow control allows. */
-export function sendAppends(r: Raft, to: string): void {
+export function sendAppends(r: Raft, to: string, commitAlone = true): void {
   // Bounded: each message either advances `next` or sets a flag that stops the next one.
-  for (let i = 0; i < r.opts.maxInflightMsgs + 2 && maybeSendAppend(r, to); i++);
+  for (let i = 0; i < r.opts.maxInflightMsgs + 2 && maybeSendAppend(r, to, commitAlone); i++);
 }
 
-export function bcastAppend(r: Raft): void {
-  for (const id of r.tracker.members) if (id !== r.id) maybeSendAppend(r, id)
+export function bcastAppend(r: Raft, commitAlone = true): void {
+  for (const id of r.tracker.members) if (id !== r.id) maybeSendAppend(r, id, commitAlone)
+}
+
+/** The commit index moved: tell the followers now, or (piggybackCommit) with what they get next. */
+export function bcastCommit(r: Raft): void {
+  bcastAppend(r, !r.opts.piggybackCommit)
 }
 
 /** The follower's next entry is compacted away: switch it to snapshot state and start sending. */

@@ -3,7 +3,7 @@ import type { AppendResponse, HeartbeatResponse, RaftMessage, SnapshotChunkAck }
 import type { Progress } from './progress.js'
 import type { Raft } from './raft.js'
 import {
-  bcastAppend, maybeSendAppend, resendSnapshotFromAck, sendAppends, sendSnapshotChunks, sendTimeoutNow,
+  bcastCommit, maybeSendAppend, resendSnapshotFromAck, sendAppends, sendSnapshotChunks, sendTimeoutNow,
 } from './replication.js'
 
 /** Messages a leader handles at its own term (etcd's stepLeader). */
@@ -47,8 +47,8 @@ function handleAppendResponse(r: Raft, m: AppendResponse, pr: Progress): void {
     pr.becomeReplicate()
   } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index)
 
-  if (r.maybeCommit()) bcastAppend(r)
-  sendAppends(r, m.from)
+  if (r.maybeCommit()) bcastCommit(r)
+  sendAppends(r, m.from, !r.opts.piggybackCommit)
   if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
     r.info(`sent timeoutNow to ${m.from} after it caught up`)
     sendTimeoutNow(r, m.from)

@@ -207,9 +207,18 @@ export class Remoting {
     }
   }
 
+  /**
+   * Sends each node's frame in the order the nodes got their first envelope
+   * since the last flush (entries are removed as they go), so what a turn
+   * produced first leaves first: an answer to a client is not queued behind
+   * the replication traffic the same turn produced after it.
+   */
   private flush(): void {
     this.flushScheduled = false
-    for (const [node, box] of this.outbox) if (box.parts.length > 0) this.flushNode(node, box)
+    for (const [node, box] of this.outbox) {
+      this.outbox.delete(node)
+      if (box.parts.length > 0) this.flushNode(node, box)
+    }
   }
 
   private flushNode(node: string, box: { parts: Uint8Array[]; bytes: number }): void {
