@@ -136,7 +136,7 @@ interface System {
  */
 export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> {
   const scale = options.quick ? 0.25 : 1
-  const warmMs = options.quick ? 500 : 2000
+  const warmMs = options.quick ? 1000 : 5000
   const workloads: Workload[] = [
     { label: '1 client', workers: 1, pairs: Math.round(400 * scale), contended: false },
     { label: '64 clients', workers: 64, pairs: Math.round(6400 * scale), contended: false },
