@@ -10,6 +10,11 @@ export interface DriftMargin {
   ms: number
 }
 
+/** How much earlier than the server could expire a lease of `ttlMs` its holder gives it up, in ms. */
+export function marginMs(ttlMs: number, margin: DriftMargin): number {
+  return ttlMs * margin.ratio + margin.ms
+}
+
 /** @internal what a lease needs from the client that made it. */
 export interface LeaseOwner {
   readonly clock: Clock
@@ -84,7 +89,7 @@ export class Lease implements AsyncDisposable {
 
   /** The drift margin for this lease, in ms: also the longest event-loop stall it survives. */
   get marginMs(): number {
-    return this.ttlMs * this.owner.margin.ratio + this.owner.margin.ms
+    return marginMs(this.ttlMs, this.owner.margin)
   }
 
   /** True until the lease is lost, may be lost, or was released (reads the clock, not only the signal). */

@@ -9,6 +9,7 @@ import type { GrantHint, InboxProtocol, WatchServiceProtocol } from './inbox.js'
 import { WatchHub } from './internal/watch-hub.js'
 import { StallDetector } from './internal/stall-detector.js'
 import { Lease } from './lease.js'
+import { marginMs } from './lease.js'
 import type { DriftMargin, LeaseOwner } from './lease.js'
 import { LeaseError } from './lease-error.js'
 import { Election } from './election.js'
@@ -16,6 +17,9 @@ import type { ElectionLeader } from './election.js'
 import { Waits } from './internal/waits.js'
 import { Renewals } from './internal/renewals.js'
 import type { Renewable } from './internal/renewals.js'
+
+/** Grants in a row that arrive after their deadline before an acquire gives up (LEASE_TIMEOUT). */
+const MAX_LATE_GRANTS = 3
 
 export interface LeasesOptions {
   /** Identifies this client in the table; unique per client incarnation (default: node name + random). */
@@ -293,14 +297,24 @@ export class Leases {
     /** Latest send time of a request answered "queued": the grant came after it applied. */
     let queuedSentAt = -Infinity
     let failures = 0
+    /** Whether a request went out (it may have applied): only then is there anything to give up on the server. */
+    let sent = false
+    /** Grants in a row that came too late to use (their deadline had passed on arrival). */
+    let late = 0
+    const tooLate = (): void => {
+      if (++late < MAX_LATE_GRANTS) return
+      void this.releaseRequest(name, requestId, o.ttlMs)
+      throw new LeaseError('LEASE_TIMEOUT', `${name}: ${late} grants in a row arrived after their deadline (answers take longer than the TTL minus its margin)`)
+    }
     for (;;) {
-      this.checkAcquire(name, requestId, o.waitUntil, o.signal, o.ttlMs)
+      this.checkAcquire(name, requestId, o.waitUntil, o.signal, o.ttlMs, sent)
       const command: AcquireCommand = {
         op: 'acquire', name, mode: o.mode, ttlMs: o.ttlMs, wait: o.wait, inbox: this.inboxAddr, value: o.value,
         clientId: this.clientId, requestId, settledBelow: this.settledBelow(),
       }
       const sentAt = this.clock.now()
       this.counters.acquireRequests++
+      sent = true
       let result: EntryStatus
       try {
         result = (await this.propose(command, Math.min(this.requestTimeoutMs, Math.max(1, o.waitUntil - sentAt)))) as EntryStatus
@@ -312,20 +326,25 @@ export class Leases {
       }
       switch (result.status) {
         case 'granted': {
+          this.checkNotClosed(name, requestId, o.ttlMs)
           const lease = this.makeLease(name, o, requestId, result.token, sentAt)
           if (lease !== null) return lease
-          continue // the answer came too late to trust: ask again (same request, so it renews)
+          tooLate()
+          continue // ask again with the same request: the table renews the grant, and the new answer counts from its send time
         }
         case 'queued': {
           queuedSentAt = Math.max(queuedSentAt, sentAt)
-          const pollMs = Math.min(o.ttlMs / 3, Math.max(0, o.waitUntil - this.clock.now()))
+          // The poll renews the waiter entry: due a third of the TTL after this request was sent, like a keep-alive.
+          const pollMs = Math.max(0, Math.min(sentAt + o.ttlMs / 3, o.waitUntil) - this.clock.now())
           const hint = await this.waits.waitForGrant(requestId, pollMs, o.signal)
           if (hint !== null) {
+            this.checkNotClosed(name, requestId, o.ttlMs)
             const lease = this.makeLease(name, o, requestId, hint.token, queuedSentAt)
             if (lease !== null) {
               this.counters.grantedByHint++
               return lease
             }
+            tooLate()
           }
           continue
         }
@@ -336,16 +355,20 @@ export class Leases {
           throw new LeaseError('OVERLOADED', `the lease table refused ${name}: ${result.reason}`)
         case 'invalid':
           throw new LeaseError('INVALID_ARGUMENT', `the lease table refused ${name}: ${result.reason}`)
+        case 'stale':
+          // Only another client with our id settles our requests: ids are per client incarnation.
+          throw new LeaseError('INVALID_ARGUMENT', `the lease table had already settled request ${requestId} of client ${this.clientId}: another Leases client uses the same clientId`)
         default:
           throw new InvariantError(`lease table answered an acquire with ${JSON.stringify(result)}`)
       }
     }
   }
 
-  /** A lease whose deadline counts from `sentAtMs`, or null if that deadline already passed. */
+  /** A lease whose deadline counts from `sentAtMs`, or null (and nothing made) if that deadline already passed. */
   private makeLease(name: string, o: { ttlMs: number; mode: LeaseMode; value: string | null }, requestId: number, token: number, sentAtMs: number): Lease | null {
+    if (this.clock.now() >= sentAtMs + o.ttlMs - marginMs(o.ttlMs, this.margin)) return null
     const lease = new Lease(this.owner, { name, mode: o.mode, token, ttlMs: o.ttlMs, value: o.value, requestId, sentAtMs })
-    if (!lease.held) return null
+    if (!lease.held) throw new InvariantError(`lease ${name} lost on creation`)
     this.heldLeases.add(lease)
     this.counters.granted++
     this.stalls.start(Math.max(5, lease.marginMs / 2))
@@ -353,15 +376,22 @@ export class Leases {
     return lease
   }
 
-  /** Throws (and gives the queue place up in the background) when the caller stops waiting. */
-  private checkAcquire(name: string, requestId: number, waitUntil: number, signal: AbortSignal | undefined, ttlMs: number): void {
+  /** Throws (and gives the queue place up in the background, if a request went out) when the caller stops waiting. */
+  private checkAcquire(name: string, requestId: number, waitUntil: number, signal: AbortSignal | undefined, ttlMs: number, sent: boolean): void {
     let error: LeaseError | null = null
     if (this.closed) error = new LeaseError('CLOSED', 'the Leases client was closed')
     else if (signal?.aborted) error = new LeaseError('LEASE_ABORTED', `acquire of ${name} was aborted`, { cause: signal.reason })
     else if (this.clock.now() >= waitUntil) error = new LeaseError('LEASE_TIMEOUT', `${name} was not granted in time`)
     if (error === null) return
-    void this.releaseRequest(name, requestId, ttlMs)
+    if (sent) void this.releaseRequest(name, requestId, ttlMs)
     throw error
+  }
+
+  /** A grant that arrives after close() is given back, not handed out. */
+  private checkNotClosed(name: string, requestId: number, ttlMs: number): void {
+    if (!this.closed) return
+    void this.releaseRequest(name, requestId, ttlMs)
+    throw new LeaseError('CLOSED', 'the Leases client was closed')
   }
 
   private onHint(hint: GrantHint): void {
@@ -386,9 +416,10 @@ export class Leases {
     const command: RenewCommand = { op: 'renew', clientId: this.clientId, items: items.map((l) => ({ name: l.name, requestId: l.requestId })) }
     const result = (await this.propose(command, timeoutMs)) as RenewResult
     if (result.status === 'done' && Array.isArray(result.items) && result.items.length === items.length) return result.items
-    // The table took none of it (more items than its maxRenewItems): not worth retrying as is.
+    // The table took none of it (more items than its maxRenewItems): retrying the same batch cannot help,
+    // so the leases in it are lost at once (INVALID_ARGUMENT is not retried) rather than after their TTL.
     const reason = result.status === 'done' ? `${result.items?.length} answers for ${items.length} items` : result.reason
-    throw new LeaseError(result.status === 'rejected' ? 'OVERLOADED' : 'INVALID_ARGUMENT', `the lease table refused a keep-alive of ${items.length} leases: ${reason}`)
+    throw new LeaseError('INVALID_ARGUMENT', `the lease table refused a keep-alive of ${items.length} leases (is maxRenewItems above the table's?): ${reason}`)
   }
 
   /** Releases (or cancels) a request on the server, retrying for up to its TTL (after that the leader expires it anyway). */
@@ -433,6 +464,8 @@ export class Leases {
     const bad = (what: string) => new LeaseError('INVALID_ARGUMENT', what)
     if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw bad('name must be a non-empty string of at most 1024 characters')
     if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw bad(`ttlMs must be a positive number, got ${ttlMs}`)
+    const margin = marginMs(ttlMs, this.margin)
+    if (margin > ttlMs / 2) throw bad(`ttlMs ${ttlMs} is too short for the clock drift margin (${margin} ms may be at most half the TTL)`)
     if (mode !== 'exclusive' && mode !== 'shared') throw bad(`mode must be 'exclusive' or 'shared'`)
     if (o.waitMs !== undefined && !(o.waitMs >= 0)) throw bad(`waitMs must be >= 0, got ${o.waitMs}`)
     if (o.value !== undefined && (typeof o.value !== 'string' || o.value.length > 4096)) throw bad('value must be a string of at most 4096 characters')

@@ -211,16 +211,71 @@ test('waitMs: LEASE_TIMEOUT, and the place in the queue is given up', async () =
   await waitFor(clock, pc)
 })
 
-test('an aborted acquire fails with LEASE_ABORTED', async () => {
-  const { clock, client } = setup()
+test('an aborted acquire fails with LEASE_ABORTED, and the place in the queue is given up', async () => {
+  const { clock, group, client } = setup()
   const [a, b] = [client(), client()]
   await waitFor(clock, a.acquire('job', { ttlMs: 5000 }))
   const ctl = new AbortController()
   const pb = b.acquire('job', { ttlMs: 5000, signal: ctl.signal })
   await runFor(clock, 100)
+  assert.is(group.table.info('job').waiters, 1)
   ctl.abort()
   const err = await waitFor(clock, pb).catch((e) => e)
   assert.ok(isLeaseError(err, 'LEASE_ABORTED'), String(err))
+  await runFor(clock, 50)
+  assert.is(group.table.info('job').waiters, 0, 'b cancelled')
+})
+
+test('a grant that arrives after its deadline is not used and not given back: the same request asks again and renews it', async () => {
+  const { clock, group, leases } = setup({ requestTimeoutMs: 2000 })
+  group.latencyMs = 470 // the answer comes 940 ms after the send; the deadline is 1000 - 70 ms after it
+  const pending = leases.acquire('job', { ttlMs: 1000 })
+  await runFor(clock, 600)
+  group.latencyMs = 1
+  const lease = await waitFor(clock, pending)
+  const acquires = group.applied.filter((c) => c.op === 'acquire')
+  assert.is(acquires.length, 2, 'asked twice')
+  assert.ok(acquires.every((c) => c.op === 'acquire' && c.requestId === lease.requestId), 'with the same request')
+  assert.is(group.applied.filter((c) => c.op === 'release').length, 0, 'nothing released')
+  assert.equal(group.table.info('job').holders.map((h) => h.token), [lease.token], 'the first grant, renewed')
+  assert.ok(lease.held)
+  assert.ok(lease.expiresAtMs > clock.now() + 900, 'the deadline counts from the second send')
+})
+
+test('grants that keep arriving too late end the acquire with LEASE_TIMEOUT and give the grant back', async () => {
+  const { clock, group, leases } = setup({ requestTimeoutMs: 2000 })
+  group.latencyMs = 470
+  const err = await waitFor(clock, leases.acquire('job', { ttlMs: 1000 })).catch((e) => e)
+  assert.ok(isLeaseError(err, 'LEASE_TIMEOUT'), String(err))
+  assert.match((err as Error).message, /after their deadline/)
+  assert.is(group.applied.filter((c) => c.op === 'acquire').length, 3)
+  await runFor(clock, 2000)
+  assert.equal(group.table.info('job').holders, [])
+})
+
+test('an acquire answered after close() fails with CLOSED and its grant is given back', async () => {
+  const { clock, group, leases } = setup()
+  group.latencyMs = 50
+  const pending = leases.acquire('job', { ttlMs: 1000 })
+  pending.catch(() => {})
+  await runFor(clock, 10)
+  await waitFor(clock, leases.close())
+  const err = await waitFor(clock, pending).catch((e) => e)
+  assert.ok(isLeaseError(err, 'CLOSED'), String(err))
+  assert.equal(leases.held(), [])
+  await runFor(clock, 500)
+  assert.equal(group.table.info('job').holders, [])
+})
+
+test('a clientId reused by a second client is a typed error, not a broken invariant', async () => {
+  const { clock, client } = setup()
+  const first = client({ clientId: 'fixed' })
+  for (let i = 0; i < 5; i++) await waitFor(clock, (await waitFor(clock, first.acquire('job', { ttlMs: 1000 }))).release())
+  await waitFor(clock, first.close())
+  const second = client({ clientId: 'fixed' })
+  const err = await waitFor(clock, second.acquire('job', { ttlMs: 1000 })).catch((e) => e)
+  assert.ok(isLeaseError(err, 'INVALID_ARGUMENT'), String(err))
+  assert.match((err as Error).message, /same clientId/)
 })
 
 test('when the group says the lease is gone, the next keep-alive fires the signal with LEASE_LOST', async () => {
@@ -434,7 +489,8 @@ test('close releases held leases and fails pending acquires with CLOSED', async 
 
 test('bad arguments are typed errors', async () => {
   const { leases } = setup()
-  for (const [name, o] of [['', {}], ['x', { ttlMs: 0 }], ['x', { mode: 'both' }], ['x', { waitMs: -1 }]] as const) {
+  // ttlMs 44: the default margin (5% + 20 ms = 22.2 ms) is more than half of it.
+  for (const [name, o] of [['', {}], ['x', { ttlMs: 0 }], ['x', { ttlMs: 44 }], ['x', { mode: 'both' }], ['x', { waitMs: -1 }]] as const) {
     const err = await leases.acquire(name, o as never).catch((e) => e)
     assert.ok(err instanceof LeaseError && err.code === 'INVALID_ARGUMENT', `${name} ${JSON.stringify(o)}: ${String(err)}`)
   }
