@@ -3,12 +3,17 @@
 // and release. A nemesis partitions, crashes and pauses nodes, drifts
 // clocks and makes links lossy, duplicating and reordering; a script kills
 // the group leader now and then; client nodes are paused for longer than
-// the TTL. Checked over the recorded history:
+// the TTL, and now and then frozen: paused with their clock stopped too (a
+// suspended VM whose monotonic clock did not advance), so a holder wakes up
+// believing its lease still runs and acts on it; only the fence stops it.
+// Checked over the recorded history:
 //   1–3 with the testkit lease-safety checker (one exclusive holder per log
 //       index, increasing tokens, the counter never takes a stale token,
 //       replicas agree);
 //   the counter: no lost and no doubled increment;
-//   5: no client passed `lease.check()` after the group had expired its lease.
+//   5: no client passed `lease.check()` after the group had expired its lease,
+//      unless its clock was frozen since it asked for the lease (guarantee 5
+//      assumes clocks that run).
 import { checkLeaseSafety } from '@troupe/testkit'
 import { Nemesis, SimWorld } from '@troupe/testkit'
 import { traced } from '@troupe/testkit'
@@ -30,6 +35,8 @@ export interface LeaseSimOptions {
   recoverMs?: number
   /** Run the nemeses and the leader killer (default true). */
   faults?: boolean
+  /** Freeze client nodes, clock included, past the TTL now and then (default true). */
+  clockFreezes?: boolean
 }
 
 interface Stats {
@@ -42,6 +49,9 @@ interface Stats {
   lostBeforeWrite: number
   checksPassed: number
   leaderKills: number
+  clockFreezes: number
+  /** check() passed by a holder whose clock was frozen since it asked: exempt from 5, left to the fence. */
+  frozenChecks: number
 }
 
 export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): Promise<ScenarioResult> {
@@ -56,18 +66,27 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
   const applied = new AppliedLeases(() => world.now)
   const counter = new CounterLog()
   const violations: string[] = []
-  const stats: Stats = { acquired: 0, acquireFailed: 0, increments: 0, unknownWrites: 0, fencedReads: 0, fencedWrites: 0, lostBeforeWrite: 0, checksPassed: 0, leaderKills: 0 }
+  const stats: Stats = {
+    acquired: 0, acquireFailed: 0, increments: 0, unknownWrites: 0, fencedReads: 0, fencedWrites: 0, lostBeforeWrite: 0, checksPassed: 0, leaderKills: 0,
+    clockFreezes: 0, frozenChecks: 0,
+  }
+  /** Global time each client node's last clock freeze ended. */
+  const frozenUntil = new Map<string, number>()
+  /** Client nodes with a client between a grant and its release: where a freeze makes a stale holder. */
+  const holding = new Map<string, number>()
   /** Every time a holder passed `check()`: it then acted as the holder. */
-  const checks: Array<{ holder: string; atMs: number }> = []
+  const checks: Array<{ holder: string; atMs: number; frozen: boolean }> = []
   /** Increments whose write the counter acknowledged, and those whose outcome is unknown. */
   const acked: Array<{ token: number; value: number }> = []
   let running = true
   let faulty = true
 
-  const held = (lease: Lease, leases: Leases): boolean => {
+  const held = (lease: Lease, leases: Leases, node: string, askedAt: number): boolean => {
     if (!lease.held) return false
-    checks.push({ holder: `${leases.clientId}#${lease.requestId}`, atMs: world.now })
+    const frozen = (frozenUntil.get(node) ?? -Infinity) > askedAt
+    checks.push({ holder: `${leases.clientId}#${lease.requestId}`, atMs: world.now, frozen })
     stats.checksPassed++
+    if (frozen) stats.frozenChecks++
     return true
   }
 
@@ -75,8 +94,10 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
   const workload = async (app: ClientApp, leases: Leases): Promise<void> => {
     const db = app.system.remoteRef<CounterProtocol>('db', '/user/counter')
     const rng = world.random(`client:${leases.clientId}`)
+    const node = app.system.name
     while (running) {
       let lease: Lease
+      const askedAt = world.now
       try {
         lease = await leases.acquire('job', { ttlMs, waitMs: 4000 })
         stats.acquired++
@@ -88,14 +109,15 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
         continue
       }
       const holder = `${leases.clientId}#${lease.requestId}`
+      holding.set(node, (holding.get(node) ?? 0) + 1)
       try {
-        if (!held(lease, leases)) continue
+        if (!held(lease, leases, node, askedAt)) continue
         const read = await db.ask('read', { token: lease.token, holder }, { timeoutMs: 300 })
         if (!read.ok) {
           stats.fencedReads++
           continue
         }
-        if (!held(lease, leases)) {
+        if (!held(lease, leases, node, askedAt)) {
           stats.lostBeforeWrite++
           continue
         }
@@ -109,6 +131,7 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
       } catch {
         // A read that timed out: nothing written.
       } finally {
+        holding.set(node, holding.get(node)! - 1)
         await lease.release()
       }
       await sleep(app.system, rng.range(0, 30))
@@ -159,10 +182,30 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
       world.after(rng.range(1500, 3500), killLeader, 'kill-leader')
     }
 
+    // A client node stops, clock and all, for longer than the TTL; its clock then reads on from where it stopped.
+    const freezeClient = () => {
+      if (!faulty) return
+      // Not under a clock fault: its end restores the clock as it was before the fault, undoing the freeze.
+      const clockFaulted = (n: string) => nemeses.some((x) => x.activeFaults.some((f) => f.startsWith(`clock ${n} `)))
+      const candidates = clientNodes.filter((n) => world.node(n).up && !world.node(n).paused && !clockFaulted(n))
+      const holders = candidates.filter((n) => (holding.get(n) ?? 0) > 0)
+      if (candidates.length > 0) {
+        const name = rng.pick(holders.length > 0 ? holders : candidates)
+        const ms = rng.range(ttlMs + 200, 3 * ttlMs)
+        const skew = world.node(name).clockModel.skewAt(world.now)
+        world.pause(name, ms)
+        world.setClock(name, { skewMs: skew - ms })
+        frozenUntil.set(name, world.now + ms)
+        stats.clockFreezes++
+      }
+      world.after(rng.range(600, 1500), freezeClient, 'freeze-client')
+    }
+
     await world.runFor(1000)
     if (options.faults !== false) {
       for (const n of nemeses) n.start()
       world.after(rng.range(1000, 2000), killLeader, 'kill-leader')
+      if (options.clockFreezes !== false) world.after(rng.range(500, 1500), freezeClient, 'freeze-client')
     }
     await world.runFor(options.faultyMs ?? 12_000)
     faulty = false
@@ -209,6 +252,7 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
     }
     // 5: nobody acted as holder after the group expired its lease.
     for (const c of checks) {
+      if (c.frozen) continue
       const expired = applied.expiredAt('job', c.holder)
       if (expired !== undefined && expired <= c.atMs) violations.push(`${c.holder} passed check() at ${c.atMs}, but its lease expired at ${expired}`)
     }
