@@ -92,12 +92,12 @@ async function pausedHolderWritesLate(fenced: boolean) {
   const signalled = la.signal.aborted
   await world.waitFor(lb.release())
   world.dispose()
-  return { wa, value: counter.value, signalled }
+  return { wa, value: counter.value, signalled, tokenB: lb.token }
 }
 
 test('a paused holder wakes after expiry and writes: the fence rejects the write (without it an increment is lost)', async () => {
   const fenced = await pausedHolderWritesLate(true)
-  assert.equal(fenced.wa, { ok: false, highest: fenced.wa.ok ? 0 : fenced.wa.highest })
+  assert.equal(fenced.wa, { ok: false, highest: fenced.tokenB }, "A's write is refused: B's token is the highest the counter saw")
   assert.is(fenced.value, 1, "only B's increment took effect, and A was told")
   assert.ok(fenced.signalled, "A's signal had fired by the time it resumed")
   const plain = await pausedHolderWritesLate(false)
