@@ -334,18 +334,18 @@ export class Leases {
         }
         case 'queued': {
           queuedSentAt = Math.max(queuedSentAt, sentAt)
-          // The poll renews the waiter entry: due a third of the TTL after this request was sent, like a keep-alive.
-          const pollMs = Math.max(0, Math.min(sentAt + o.ttlMs / 3, o.waitUntil) - this.clock.now())
-          const hint = await this.waits.waitForGrant(requestId, pollMs, o.signal)
-          if (hint !== null) {
-            this.checkNotClosed(name, requestId, o.ttlMs)
-            const lease = this.makeLease(name, o, requestId, hint.token, queuedSentAt)
-            if (lease !== null) {
-              this.counters.grantedByHint++
-              return lease
-            }
-            tooLate()
+          const waited = await this.waitInQueue(name, requestId, o, queuedSentAt)
+          if (waited === 'again' || waited === 'ask') {
+            if (waited === 'again') return 'again'
+            continue
           }
+          this.checkNotClosed(name, requestId, o.ttlMs)
+          const lease = this.makeLease(name, o, requestId, waited.token, waited.sentAt)
+          if (lease !== null) {
+            if (waited.byHint) this.counters.grantedByHint++
+            return lease
+          }
+          tooLate()
           continue
         }
         case 'gone':
@@ -360,6 +360,59 @@ export class Leases {
           throw new LeaseError('INVALID_ARGUMENT', `the lease table had already settled request ${requestId} of client ${this.clientId}: another Leases client uses the same clientId`)
         default:
           throw new InvariantError(`lease table answered an acquire with ${JSON.stringify(result)}`)
+      }
+    }
+  }
+
+  /**
+   * Waits in the queue for the leader's `granted` hint. Meanwhile the waiter
+   * entry is renewed a third of the TTL after the last request answered
+   * "queued" was sent, as an item of the client's keep-alive batches (one
+   * `renew` command for every lease and waiter of the client due then), so
+   * many waiters cost a few commands, not one each. Returns the grant with
+   * the send time its deadline counts from (for a hint: the latest request
+   * answered "queued", which applied before the grant); 'again' if the entry
+   * is gone (queue again); 'ask' to send the acquire itself again (a failed
+   * poll, or the caller stopped waiting: the loop checks why).
+   */
+  private async waitInQueue(
+    name: string,
+    requestId: number,
+    o: { ttlMs: number; waitUntil: number; signal: AbortSignal | undefined },
+    queuedSentAt: number,
+  ): Promise<{ token: number; sentAt: number; byHint: boolean } | 'again' | 'ask'> {
+    let lastQueued = queuedSentAt
+    for (;;) {
+      if (this.closed || o.signal?.aborted || this.clock.now() >= o.waitUntil) return 'ask'
+      const poll = new QueuePoll(name, requestId, o.ttlMs, lastQueued + o.ttlMs)
+      this.renewals.schedule(poll, lastQueued + o.ttlMs / 3)
+      const stop = new AbortController()
+      const onAbort = () => stop.abort()
+      o.signal?.addEventListener('abort', onAbort, { once: true })
+      const hinted = this.waits.waitForGrant(requestId, Math.max(0, o.waitUntil - this.clock.now()), stop.signal)
+      const first = await Promise.race([hinted.then((hint) => ({ hint })), poll.answer.then((answer) => ({ answer }))])
+      stop.abort()
+      o.signal?.removeEventListener('abort', onAbort)
+      poll.end()
+      this.renewals.cancel(poll)
+      if ('hint' in first) {
+        if (first.hint === null) return 'ask'
+        return { token: first.hint.token, sentAt: lastQueued, byHint: true }
+      }
+      const answer = first.answer
+      if ('error' in answer) return 'ask'
+      switch (answer.status.status) {
+        case 'queued':
+          lastQueued = Math.max(lastQueued, answer.sentAt)
+          continue
+        case 'granted':
+          // The renew applied after the grant: the lease counts from its send time.
+          return { token: answer.status.token, sentAt: answer.sentAt, byHint: false }
+        case 'gone':
+        case 'unknown':
+          return 'again'
+        default:
+          return 'ask'
       }
     }
   }
@@ -484,5 +537,39 @@ export class Leases {
         if (this.heldLeases.size === 0) this.stalls.stop()
       },
     }
+  }
+}
+
+/** A waiter's poll as an item of the keep-alive batches: answered once, then done. */
+class QueuePoll implements Renewable {
+  readonly answer: Promise<{ sentAt: number; status: EntryStatus } | { error: unknown }>
+  private settle!: (a: { sentAt: number; status: EntryStatus } | { error: unknown }) => void
+  private done = false
+
+  constructor(
+    readonly name: string,
+    readonly requestId: number,
+    readonly ttlMs: number,
+    /** When the group may expire the waiter entry unless this poll renews it (local clock). */
+    readonly expiresAtMs: number,
+  ) {
+    this.answer = new Promise((resolve) => (this.settle = resolve))
+  }
+
+  /** Still wanted: a poll the waiter stopped waiting for is left out of the next batch. */
+  get held(): boolean {
+    return !this.done
+  }
+
+  renewed(sentAt: number, status: EntryStatus): void {
+    this.settle({ sentAt, status })
+  }
+
+  renewFailed(error: unknown): void {
+    this.settle({ error })
+  }
+
+  end(): void {
+    this.done = true
   }
 }

@@ -186,6 +186,42 @@ test('a waiter whose reply was lost keeps its place in the queue', async () => {
   await waitFor(clock, pc)
 })
 
+test('many waiters of one client poll in its keep-alive batches: a few renew commands, not one poll each', async () => {
+  const { clock, group, client } = setup()
+  const [a, b] = [client(), client()]
+  const names = Array.from({ length: 50 }, (_, i) => `job-${i}`)
+  const held = await waitFor(clock, Promise.all(names.map((n) => a.acquire(n, { ttlMs: 900 }))))
+  const before = group.applied.length
+  const waiting = names.map((n) => b.acquire(n, { ttlMs: 900 }))
+  await runFor(clock, 9000) // 10 TTLs in the queue
+  const mine = group.applied.slice(before).filter((c) => 'clientId' in c && c.clientId === b.clientId)
+  const acquires = mine.filter((c) => c.op === 'acquire').length
+  const renews = mine.filter((c) => c.op === 'renew').length
+  assert.is(acquires, 50, 'one acquire each, no acquire polls')
+  assert.ok(renews >= 25 && renews <= 40, `${renews} renew commands kept 50 waiters queued for 10 TTLs (one poll each would be 1,500)`)
+  for (const n of names) assert.is(group.table.info(n).waiters, 1, `b still queued for ${n}`)
+  await waitFor(clock, Promise.all(held.map((l) => l.release())))
+  const got = await waitFor(clock, Promise.all(waiting))
+  got.forEach((l, i) => assert.ok(l.token > held[i]!.token))
+  assert.is(b.stats.grantedByHint, 50)
+})
+
+test('a waiter whose hint is lost learns of its grant from its next poll', async () => {
+  const { clock, group, client } = setup()
+  const [a, b] = [client(), client()]
+  const la = await waitFor(clock, a.acquire('job', { ttlMs: 900 }))
+  const pb = b.acquire('job', { ttlMs: 900 })
+  await runFor(clock, 10)
+  ;(group.service as unknown as { hint: () => void }).hint = () => {} // hints go nowhere
+  const releasedAt = clock.now()
+  await waitFor(clock, la.release())
+  const lb = await waitFor(clock, pb)
+  assert.ok(clock.now() - releasedAt <= 310, `granted ${clock.now() - releasedAt} ms after the release: by the poll due a third of the TTL after the last`)
+  assert.ok(lb.token > la.token)
+  assert.ok(lb.held)
+  assert.is(b.stats.grantedByHint, 0)
+})
+
 test('tryAcquire: null when held, a lease when free', async () => {
   const { clock, client } = setup()
   const [a, b] = [client(), client()]
