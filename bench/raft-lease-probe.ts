@@ -1,5 +1,6 @@
 // Where a lease pair's time goes at 1 client: acquire and release timed apart,
-// beside a plain put on a key-value group of the same 3 members.
+// beside a bare propose on the same group, after 2,500 warm-up rounds (the
+// members are JIT-compiled as they go).
 //   node --conditions=source --import tsx bench/raft-lease-probe.ts
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -31,7 +32,7 @@ await leases.get('warm-up')
 const acq: number[] = []
 const rel: number[] = []
 const raw: number[] = []
-for (let i = 0; i < 1500; i++) {
+for (let i = 0; i < 4000; i++) {
   const t0 = nowMs()
   const lease = await leases.acquire(`n-${i}`, { ttlMs: 10_000 })
   const t1 = nowMs()
@@ -39,7 +40,7 @@ for (let i = 0; i < 1500; i++) {
   const t2 = nowMs()
   await handle.propose({ op: 'release', name: `n-${i}`, clientId: 'probe', requestId: i } as never)
   const t3 = nowMs()
-  if (i >= 300) (acq.push(t1 - t0), rel.push(t2 - t1), raw.push(t3 - t2))
+  if (i >= 2500) (acq.push(t1 - t0), rel.push(t2 - t1), raw.push(t3 - t2))
 }
 const show = (what: string, xs: number[]) => {
   xs.sort((a, b) => a - b)
