@@ -62,9 +62,9 @@ export interface LeasesStats {
   granted: number
   /** Of those, learned from the leader's hint rather than an answer. */
   grantedByHint: number
-  /** Acquire requests sent (first tries, retries and waiters' polls). */
+  /** Acquire requests sent (first tries and retries). */
   acquireRequests: number
-  /** Keep-alive (`renew`) commands sent, and the lease renewals they carried. */
+  /** Keep-alive (`renew`) commands sent, and the items they carried (lease renewals and waiters' polls). */
   renewCommands: number
   renewItems: number
   /** Reads that (re)registered a watch, and the changes members pushed to it. */
@@ -384,26 +384,25 @@ export class Leases {
     let lastQueued = queuedSentAt
     for (;;) {
       if (this.closed || o.signal?.aborted || this.clock.now() >= o.waitUntil) return 'ask'
-      const poll = new QueuePoll(name, requestId, o.ttlMs, lastQueued + o.ttlMs)
+      const poll = new QueuePoll(name, requestId, o.ttlMs)
       this.renewals.schedule(poll, lastQueued + o.ttlMs / 3)
       const stop = new AbortController()
       const onAbort = () => stop.abort()
       o.signal?.addEventListener('abort', onAbort, { once: true })
-      const hinted = this.waits.waitForGrant(requestId, Math.max(0, o.waitUntil - this.clock.now()), stop.signal)
+      const hinted = this.waits.waitForGrant(requestId, Math.max(0, o.waitUntil - this.clock.now()), stop.signal, lastQueued)
       const first = await Promise.race([hinted.then((hint) => ({ hint })), poll.answer.then((answer) => ({ answer }))])
       stop.abort()
       o.signal?.removeEventListener('abort', onAbort)
       poll.end()
       this.renewals.cancel(poll)
-      if ('hint' in first) {
-        if (first.hint === null) return 'ask'
-        return { token: first.hint.token, sentAt: lastQueued, byHint: true }
-      }
-      const answer = first.answer
-      if ('error' in answer) return 'ask'
+      // A hint may have reached the wait in the same moment the poll's answer won the race: it still counts.
+      const hint = 'hint' in first ? first.hint : await hinted
+      const answer = 'answer' in first ? first.answer : null
+      if (answer !== null && !('error' in answer) && answer.status.status === 'queued') lastQueued = Math.max(lastQueued, answer.sentAt)
+      if (hint !== null) return { token: hint.token, sentAt: lastQueued, byHint: true }
+      if (answer === null || 'error' in answer) return 'ask'
       switch (answer.status.status) {
         case 'queued':
-          lastQueued = Math.max(lastQueued, answer.sentAt)
           continue
         case 'granted':
           // The renew applied after the grant: the lease counts from its send time.
@@ -420,8 +419,8 @@ export class Leases {
   /** A lease whose deadline counts from `sentAtMs`, or null (and nothing made) if that deadline already passed. */
   private makeLease(name: string, o: { ttlMs: number; mode: LeaseMode; value: string | null }, requestId: number, token: number, sentAtMs: number): Lease | null {
     if (this.clock.now() >= sentAtMs + o.ttlMs - marginMs(o.ttlMs, this.margin)) return null
+    // Not checked again: the clock moves on, and a deadline passed meanwhile fires the lease's own timer.
     const lease = new Lease(this.owner, { name, mode: o.mode, token, ttlMs: o.ttlMs, value: o.value, requestId, sentAtMs })
-    if (!lease.held) throw new InvariantError(`lease ${name} lost on creation`)
     this.heldLeases.add(lease)
     this.counters.granted++
     this.stalls.start(Math.max(5, lease.marginMs / 2))
@@ -546,12 +545,13 @@ class QueuePoll implements Renewable {
   private settle!: (a: { sentAt: number; status: EntryStatus } | { error: unknown }) => void
   private done = false
 
+  /** No deadline of its own: a late answer still says whether the entry waits or was granted (the batch waits requestTimeoutMs). */
+  readonly expiresAtMs = Infinity
+
   constructor(
     readonly name: string,
     readonly requestId: number,
     readonly ttlMs: number,
-    /** When the group may expire the waiter entry unless this poll renews it (local clock). */
-    readonly expiresAtMs: number,
   ) {
     this.answer = new Promise((resolve) => (this.settle = resolve))
   }

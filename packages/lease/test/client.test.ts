@@ -10,6 +10,7 @@ import { isLeaseError, LeaseError } from '../src/lease-error.js'
 import type { Lease } from '../src/lease.js'
 import { FakeGroup, runFor, settle, waitFor } from './fake-group.js'
 import { WatchStream } from '../src/internal/watch-stream.js'
+import { Waits } from '../src/internal/waits.js'
 import type { NameInfo } from '../src/commands.js'
 
 function setup(options: LeasesOptions = {}) {
@@ -220,6 +221,20 @@ test('a waiter whose hint is lost learns of its grant from its next poll', async
   assert.ok(lb.token > la.token)
   assert.ok(lb.held)
   assert.is(b.stats.grantedByHint, 0)
+})
+
+test('a hint kept from before the request answered "queued" was sent is not taken for a grant of it', async () => {
+  const clock = new ManualClock(1_000)
+  const waits = new Waits(clock)
+  const hint = { name: 'job', clientId: 'c', requestId: 7, token: 42 }
+  waits.grant(hint) // arrives before anyone waits: kept
+  clock.advance(50)
+  // The request was sent again at 1,040 and answered "queued": the kept hint is older, so about an ended entry.
+  const stale = waits.waitForGrant(7, 100, undefined, 1_040)
+  clock.advance(100)
+  assert.is(await waitFor(clock, stale), null)
+  waits.grant(hint)
+  assert.equal(await waits.waitForGrant(7, 100, undefined, clock.now()), hint, 'one that arrived after the send counts')
 })
 
 test('tryAcquire: null when held, a lease when free', async () => {

@@ -17,7 +17,7 @@ const MAX_EARLY_HINTS = 1024
 export class Waits {
   private readonly sleepers = new Set<Sleeper>()
   private readonly grantWaiters = new Map<number, Sleeper>()
-  private readonly early = new Map<number, GrantHint>()
+  private readonly early = new Map<number, { hint: GrantHint; atMs: number }>()
 
   constructor(private readonly clock: Clock) {}
 
@@ -26,12 +26,18 @@ export class Waits {
     return this.wait(ms, signal, null).then(() => undefined)
   }
 
-  /** Resolves with the hint for `requestId` when one arrives, or null after `ms` (or on abort). */
-  waitForGrant(requestId: number, ms: number, signal?: AbortSignal): Promise<GrantHint | null> {
+  /**
+   * Resolves with the hint for `requestId` when one arrives, or null after
+   * `ms` (or on abort). A hint that came before the wait counts only if it
+   * arrived at or after `notBeforeMs` (the send time of the request answered
+   * "queued"): an older one may be about an entry of that request id that
+   * has ended since.
+   */
+  waitForGrant(requestId: number, ms: number, signal?: AbortSignal, notBeforeMs = -Infinity): Promise<GrantHint | null> {
     const early = this.early.get(requestId)
     if (early !== undefined) {
       this.early.delete(requestId)
-      return Promise.resolve(early)
+      if (early.atMs >= notBeforeMs) return Promise.resolve(early.hint)
     }
     return this.wait(ms, signal, requestId)
   }
@@ -40,7 +46,7 @@ export class Waits {
   grant(hint: GrantHint): void {
     const sleeper = this.grantWaiters.get(hint.requestId)
     if (sleeper !== undefined) return sleeper.done(hint)
-    this.early.set(hint.requestId, hint)
+    this.early.set(hint.requestId, { hint, atMs: this.clock.now() })
     if (this.early.size > MAX_EARLY_HINTS) this.early.delete(this.early.keys().next().value as number)
   }
 
