@@ -124,6 +124,9 @@ export class Leases {
     if (!(this.margin.ratio >= 0 && this.margin.ratio < 0.5 && this.margin.ms >= 0)) {
       throw new LeaseError('INVALID_ARGUMENT', 'clockDriftMargin needs 0 <= ratio < 0.5 and ms >= 0')
     }
+    if (!(this.defaultTtlMs > 0 && marginMs(this.defaultTtlMs, this.margin) <= this.defaultTtlMs / 2)) {
+      throw new LeaseError('INVALID_ARGUMENT', `defaultTtlMs ${this.defaultTtlMs} must be positive and at least twice the clock drift margin`)
+    }
     this.waits = new Waits(this.clock)
     this.stalls = new StallDetector(this.clock, (ms) => {
       for (const lease of [...this.heldLeases]) lease.stalled(ms)
