@@ -17,6 +17,7 @@ import type { ElectionLeader } from './election.js'
 import { Waits } from './internal/waits.js'
 import { Renewals } from './internal/renewals.js'
 import type { Renewable } from './internal/renewals.js'
+import { QueuePoll } from './internal/queue-poll.js'
 
 /** Grants in a row that arrive after their deadline before an acquire gives up (LEASE_TIMEOUT). */
 const MAX_LATE_GRANTS = 3
@@ -338,10 +339,8 @@ export class Leases {
         case 'queued': {
           queuedSentAt = Math.max(queuedSentAt, sentAt)
           const waited = await this.waitInQueue(name, requestId, o, queuedSentAt)
-          if (waited === 'again' || waited === 'ask') {
-            if (waited === 'again') return 'again'
-            continue
-          }
+          if (waited === 'again') return 'again'
+          if (waited === 'ask') continue
           this.checkNotClosed(name, requestId, o.ttlMs)
           const lease = this.makeLease(name, o, requestId, waited.token, waited.sentAt)
           if (lease !== null) {
@@ -539,40 +538,5 @@ export class Leases {
         if (this.heldLeases.size === 0) this.stalls.stop()
       },
     }
-  }
-}
-
-/** A waiter's poll as an item of the keep-alive batches: answered once, then done. */
-class QueuePoll implements Renewable {
-  readonly answer: Promise<{ sentAt: number; status: EntryStatus } | { error: unknown }>
-  private settle!: (a: { sentAt: number; status: EntryStatus } | { error: unknown }) => void
-  private done = false
-
-  /** No deadline of its own: a late answer still says whether the entry waits or was granted (the batch waits requestTimeoutMs). */
-  readonly expiresAtMs = Infinity
-
-  constructor(
-    readonly name: string,
-    readonly requestId: number,
-    readonly ttlMs: number,
-  ) {
-    this.answer = new Promise((resolve) => (this.settle = resolve))
-  }
-
-  /** Still wanted: a poll the waiter stopped waiting for is left out of the next batch. */
-  get held(): boolean {
-    return !this.done
-  }
-
-  renewed(sentAt: number, status: EntryStatus): void {
-    this.settle({ sentAt, status })
-  }
-
-  renewFailed(error: unknown): void {
-    this.settle({ error })
-  }
-
-  end(): void {
-    this.done = true
   }
 }
