@@ -151,6 +151,11 @@ export class Cluster implements MembershipView {
     return this.snapshot.members.get(node)?.incarnation
   }
 
+  /** Whether this node's failure detector reaches `node` now (false for a node it does not know). */
+  isReachable(node: string): boolean {
+    return this.snapshot.members.get(node)?.reachable ?? false
+  }
+
   leader(): string | null {
     return this.snapshot.leader
   }

@@ -22,6 +22,12 @@ export interface MembershipView {
    * it judges whether a peer's status is current.
    */
   incarnationOf?(node: string): number | undefined
+  /**
+   * Whether this node's failure detector reaches up member `node` now
+   * (optional: without it every up member counts as reachable). Pub/sub does
+   * not wait for the acknowledgement of a member it cannot reach.
+   */
+  isReachable?(node: string): boolean
   on(event: 'changed', fn: () => void): unknown
   off(event: 'changed', fn: () => void): unknown
 }
@@ -30,6 +36,7 @@ export interface MembershipView {
 export class FixedMembershipView implements MembershipView {
   private readonly emitter = new EventEmitter<{ changed: [] }>()
   private members: string[]
+  private readonly unreachable = new Set<string>()
 
   constructor(
     readonly self: string,
@@ -40,6 +47,16 @@ export class FixedMembershipView implements MembershipView {
 
   upMembers(): string[] {
     return [...this.members]
+  }
+
+  isReachable(node: string): boolean {
+    return !this.unreachable.has(node)
+  }
+
+  /** Marks `node` reachable or not (no event: readers ask when they need to). */
+  setReachable(node: string, reachable: boolean): void {
+    if (reachable) this.unreachable.delete(node)
+    else this.unreachable.add(node)
   }
 
   /** Replaces the member list and emits 'changed' when it differs. */

@@ -221,13 +221,19 @@ export class Mediator {
       this.pending = this.pending.filter((p) => p.deadlineMs > now)
       for (const p of expired) p.reply.reject(new TroupeError('ASK_TIMEOUT', 'subscribe was not acknowledged by every peer in time (it stays in place)'))
     }
+    // Reachability has no event of its own: a peer that became unreachable stops holding subscribes back here.
+    this.settlePending()
     if (this.peers.length === 0) return
     const node = this.peers[this.gossipNext++ % this.peers.length]
     this.send(node, 'digest', { node: this.view.self, epoch: this.epoch, version: this.version })
   }
 
+  /** Every peer this node reaches has acknowledged `version` (one it cannot reach catches up through the digests once it is back). */
   private allAcked(version: number): boolean {
-    for (const node of this.peers) if ((this.acked.get(node) ?? -1) < version) return false
+    for (const node of this.peers) {
+      if (this.view.isReachable?.(node) === false) continue
+      if ((this.acked.get(node) ?? -1) < version) return false
+    }
     return true
   }
 
