@@ -324,7 +324,11 @@ export class Leases {
         result = (await this.propose(command, Math.min(this.requestTimeoutMs, Math.max(1, o.waitUntil - sentAt)))) as EntryStatus
         failures = 0
       } catch (err) {
-        if (!isRetryable(err)) throw this.unavailable(err)
+        if (!isRetryable(err)) {
+          // An earlier try may have applied: give its entry back rather than leave it to expire.
+          void this.releaseRequest(name, requestId, o.ttlMs)
+          throw this.unavailable(err)
+        }
         await this.waits.sleep(this.backoffMs(failures++), o.signal)
         continue
       }
