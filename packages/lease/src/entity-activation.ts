@@ -1,6 +1,6 @@
 import type { ActivationGuard } from '@troupe/runtime'
 import { LeaseError } from './lease-error.js'
-import { marginMs } from './lease.js'
+import { ttlProblem } from './lease.js'
 import type { Leases } from './leases.js'
 
 export interface LeaseActivationGuardOptions {
@@ -25,10 +25,8 @@ export function leaseActivationGuard(leases: Leases, options: LeaseActivationGua
   const prefix = options.prefix ?? 'entity/'
   const ttlMs = options.ttlMs
   if (typeof prefix !== 'string' || prefix.length > 256) throw new LeaseError('INVALID_ARGUMENT', 'prefix must be a string of at most 256 characters')
-  if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) throw new LeaseError('INVALID_ARGUMENT', `ttlMs must be a positive number, got ${ttlMs}`)
-  if (ttlMs !== undefined && marginMs(ttlMs, leases.margin) > ttlMs / 2) {
-    throw new LeaseError('INVALID_ARGUMENT', `ttlMs ${ttlMs} is too short for the client's clock drift margin (at most half the TTL)`)
-  }
+  const ttl = ttlMs === undefined ? null : ttlProblem(ttlMs, leases.margin)
+  if (ttl !== null) throw new LeaseError('INVALID_ARGUMENT', ttl)
   return {
     // A Lease is an ActivationPermit: token, signal, held (read by the clock), release().
     acquire: (kind, id, signal) => leases.acquire(`${prefix}${kind}/${id}`, ttlMs === undefined ? { signal } : { ttlMs, signal }),

@@ -15,6 +15,13 @@ export function marginMs(ttlMs: number, margin: DriftMargin): number {
   return ttlMs * margin.ratio + margin.ms
 }
 
+/** What is wrong with `ttlMs` for a client with `margin`, or null: it must be positive and at least twice the margin. */
+export function ttlProblem(ttlMs: number, margin: DriftMargin): string | null {
+  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) return `ttlMs must be a positive number, got ${ttlMs}`
+  const m = marginMs(ttlMs, margin)
+  return m > ttlMs / 2 ? `ttlMs ${ttlMs} is too short for the clock drift margin (${m} ms may be at most half the TTL)` : null
+}
+
 /** @internal what a lease needs from the client that made it. */
 export interface LeaseOwner {
   readonly clock: Clock

@@ -9,7 +9,7 @@ import type { GrantHint, InboxProtocol, WatchServiceProtocol } from './inbox.js'
 import { WatchHub } from './internal/watch-hub.js'
 import { StallDetector } from './internal/stall-detector.js'
 import { Lease } from './lease.js'
-import { marginMs } from './lease.js'
+import { marginMs, ttlProblem } from './lease.js'
 import type { DriftMargin, LeaseOwner } from './lease.js'
 import { LeaseError } from './lease-error.js'
 import { Election } from './election.js'
@@ -125,9 +125,8 @@ export class Leases {
     if (!(this.margin.ratio >= 0 && this.margin.ratio < 0.5 && this.margin.ms >= 0)) {
       throw new LeaseError('INVALID_ARGUMENT', 'clockDriftMargin needs 0 <= ratio < 0.5 and ms >= 0')
     }
-    if (!(this.defaultTtlMs > 0 && marginMs(this.defaultTtlMs, this.margin) <= this.defaultTtlMs / 2)) {
-      throw new LeaseError('INVALID_ARGUMENT', `defaultTtlMs ${this.defaultTtlMs} must be positive and at least twice the clock drift margin`)
-    }
+    const defaultTtl = ttlProblem(this.defaultTtlMs, this.margin)
+    if (defaultTtl !== null) throw new LeaseError('INVALID_ARGUMENT', `defaultTtlMs: ${defaultTtl}`)
     this.waits = new Waits(this.clock)
     this.stalls = new StallDetector(this.clock, (ms) => {
       for (const lease of [...this.heldLeases]) lease.stalled(ms)
@@ -521,9 +520,8 @@ export class Leases {
   private validate(name: string, ttlMs: number, mode: LeaseMode, o: AcquireOptions): void {
     const bad = (what: string) => new LeaseError('INVALID_ARGUMENT', what)
     if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw bad('name must be a non-empty string of at most 1024 characters')
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw bad(`ttlMs must be a positive number, got ${ttlMs}`)
-    const margin = marginMs(ttlMs, this.margin)
-    if (margin > ttlMs / 2) throw bad(`ttlMs ${ttlMs} is too short for the clock drift margin (${margin} ms may be at most half the TTL)`)
+    const ttl = ttlProblem(ttlMs, this.margin)
+    if (ttl !== null) throw bad(ttl)
     if (mode !== 'exclusive' && mode !== 'shared') throw bad(`mode must be 'exclusive' or 'shared'`)
     if (o.waitMs !== undefined && !(o.waitMs >= 0)) throw bad(`waitMs must be >= 0, got ${o.waitMs}`)
     if (o.value !== undefined && (typeof o.value !== 'string' || o.value.length > 4096)) throw bad('value must be a string of at most 4096 characters')

@@ -34,8 +34,9 @@ test('without the guard, the same workload loses increments (the checks can fail
 })
 
 test('leaseActivationGuard refuses bad options', () => {
-  const leases = {} as Parameters<typeof leaseActivationGuard>[0]
-  for (const bad of [{ ttlMs: 0 }, { ttlMs: Number.NaN }, { prefix: 'x'.repeat(300) }]) {
+  const leases = { margin: { ratio: 0.05, ms: 20 } } as Parameters<typeof leaseActivationGuard>[0]
+  // ttlMs 44: the margin (22.2 ms) is more than half of it.
+  for (const bad of [{ ttlMs: 0 }, { ttlMs: Number.NaN }, { ttlMs: 44 }, { prefix: 'x'.repeat(300) }]) {
     try {
       leaseActivationGuard(leases, bad)
       assert.unreachable(`accepted ${JSON.stringify(bad)}`)
