@@ -168,6 +168,35 @@ test('a saturated link refuses new user messages with BACKPRESSURE; a refused fr
   await b.terminate()
 })
 
+test('frames leave in the order their nodes got a first envelope since the last flush', async () => {
+  const net = new MemoryNetwork()
+  const inner = net.transport()
+  const sentTo: string[] = []
+  const transport = {
+    start: inner.start.bind(inner),
+    stop: inner.stop.bind(inner),
+    send(node: string, frame: Uint8Array) {
+      sentTo.push(node)
+      inner.send(node, frame)
+    },
+  }
+  const a = new ActorSystem({ name: 'a', transport })
+  const [b, c] = [new ActorSystem({ name: 'b', transport: net.transport() }), new ActorSystem({ name: 'c', transport: net.transport() })]
+  for (const s of [a, b, c]) await s.start()
+  b.spawn(Counter, { name: 'k' })
+  c.spawn(Counter, { name: 'k' })
+  const [toB, toC] = [a.remoteRef('b', '/user/k'), a.remoteRef('c', '/user/k')]
+  toB.tell('add', 1)
+  toC.tell('add', 1)
+  await settle()
+  // The next turn writes to c first: c's frame goes first, though b was seen first ever.
+  toC.tell('add', 1)
+  toB.tell('add', 1)
+  await settle()
+  assert.equal(sentTo, ['b', 'c', 'c', 'b'])
+  for (const s of [a, b, c]) await s.terminate()
+})
+
 test('remote spawn of a registered kind: the ref works; unknown kinds and taken names are typed errors', async () => {
   const { a, b } = await twoNodes()
   b.registerKind(Counter)
