@@ -195,6 +195,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> 
       systems.push({ label: 'redis', stop: () => (lock.close(), redis.stop()), prepare: (w) => (worker, _i, trial) => lock.pair(name(w, worker, trial)) })
     } else console.error('  redis-server not installed: no Redis figures')
 
+    const show = (label: string, r: Result) =>
+      console.error(`  ${label.padEnd(21)} ${Math.round(r.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
     const results = new Map<string, Map<string, Result>>()
     let trial = 0
     for (const [index, w] of workloads.entries()) {
@@ -215,14 +217,14 @@ export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> 
         const r = runs[k]!.find((x) => x.rate === m) ?? runs[k]![0]!
         if (!results.has(sys.label)) results.set(sys.label, new Map())
         results.get(sys.label)!.set(w.label, r)
-        console.error(`  ${sys.label.padEnd(6)} ${w.label.padEnd(14)} ${Math.round(r.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
+        show(`${sys.label.padEnd(6)} ${w.label}`, r)
       })
     }
 
     // An app that runs its lease client where the group leads (an embedded singleton job) skips the
     // two client hops; reported beside the 1-client figures, not instead of them.
     const onLeader = await troupe.onLeader(Math.round(1000 * scale), warmMs)
-    if (onLeader) console.error(`  troupe 1 client on the group leader's node ${Math.round(onLeader.rate).toLocaleString('en-US').padStart(8)} pairs/s  p50 ${onLeader.p50.toFixed(2)} ms  p99 ${onLeader.p99.toFixed(2)} ms`)
+    if (onLeader) show("troupe 1 client on the leader's node", onLeader)
 
     const figures: Figure[] = []
     const ours = results.get('troupe')!

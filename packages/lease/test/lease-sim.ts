@@ -33,10 +33,8 @@ export interface LeaseSimOptions {
   faultyMs?: number
   /** Virtual ms after healing (default 4,000). */
   recoverMs?: number
-  /** Run the nemeses and the leader killer (default true). */
+  /** Run the nemeses, the leader killer and the clock freezes (default true). */
   faults?: boolean
-  /** Freeze client nodes, clock included, past the TTL now and then (default true). */
-  clockFreezes?: boolean
 }
 
 interface Stats {
@@ -205,7 +203,7 @@ export async function runLeaseSim(seed: number, options: LeaseSimOptions = {}): 
     if (options.faults !== false) {
       for (const n of nemeses) n.start()
       world.after(rng.range(1000, 2000), killLeader, 'kill-leader')
-      if (options.clockFreezes !== false) world.after(rng.range(500, 1500), freezeClient, 'freeze-client')
+      world.after(rng.range(500, 1500), freezeClient, 'freeze-client')
     }
     await world.runFor(options.faultyMs ?? 12_000)
     faulty = false
