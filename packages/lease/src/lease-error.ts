@@ -1,3 +1,5 @@
+import { CodedError } from '@troupe/runtime/errors'
+
 /** Stable codes of the operating failures the lease package reports. */
 export const LeaseErrorCode = {
   /** The lease is lost, or may be lost: the server expired it, its local deadline passed, or the event loop stalled. */
@@ -22,15 +24,14 @@ export const LeaseErrorCode = {
 
 export type LeaseErrorCode = (typeof LeaseErrorCode)[keyof typeof LeaseErrorCode]
 
-/** An operating failure of a lease operation, with a stable `code`. */
-export class LeaseError extends Error {
-  override readonly name = 'LeaseError'
-  constructor(
-    readonly code: LeaseErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
+/** Failures a later try may not meet: the group was unreachable, or the table was full. */
+const RETRYABLE: ReadonlySet<string> = new Set<LeaseErrorCode>(['UNAVAILABLE', 'OVERLOADED', 'LEASE_TIMEOUT'])
+
+/** An operating failure of a lease operation, with a stable `code` and whether a retry may help. */
+export class LeaseError extends CodedError<LeaseErrorCode> {
+  override readonly name: string = 'LeaseError'
+  constructor(code: LeaseErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(code, message, options, RETRYABLE)
   }
 }
 

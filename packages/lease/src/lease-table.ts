@@ -1,4 +1,4 @@
-import { InvariantError } from '@troupe/runtime'
+import { InvariantError } from '@troupe/runtime/errors'
 import type {
   AcquireCommand, EntryStatus, ExpireCommand, ExpireResult, GoneReason, KeepAliveCommand, LeaseCommand, LeaseQuery,
   LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RenewCommand, RenewResult, RequestRef, WatchAnswer,

@@ -1,22 +1,22 @@
+import { CodedError } from './errors.js'
+
 /**
  * Operating failures of a `Disk`. Callers act on `code`: an invalid path is a
  * caller bug at the edge, a missing file is often expected, and an I/O error
  * means the data's durability is unknown (a durable log must stop and recover).
  */
 export const DiskErrorCode = {
-  InvalidPath: 'INVALID_PATH',
-  NotFound: 'NOT_FOUND',
-  Io: 'IO_ERROR',
+  INVALID_PATH: 'INVALID_PATH',
+  NOT_FOUND: 'NOT_FOUND',
+  IO_ERROR: 'IO_ERROR',
 } as const
 
 export type DiskErrorCode = (typeof DiskErrorCode)[keyof typeof DiskErrorCode]
 
-export class DiskError extends Error {
-  readonly code: DiskErrorCode
+export class DiskError extends CodedError<DiskErrorCode> {
+  override readonly name: string = 'DiskError'
   constructor(code: DiskErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-    this.name = 'DiskError'
+    super(code, message, options)
   }
 }
 

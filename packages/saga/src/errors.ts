@@ -1,3 +1,5 @@
+import { CodedError } from '@troupe/runtime/errors'
+
 /** Stable codes of the operating failures @troupe/saga reports. */
 export const SagaErrorCode = {
   /** A definition breaks the DSL's rules (duplicate step, a compensatable step after a pivot, ...). */
@@ -34,13 +36,14 @@ export const SagaErrorCode = {
 
 export type SagaErrorCode = (typeof SagaErrorCode)[keyof typeof SagaErrorCode]
 
-/** An operating failure of the saga package, with a stable `code`. */
-export class SagaError extends Error {
-  override readonly name = 'SagaError'
-  readonly code: SagaErrorCode
-  constructor(code: SagaErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
+/** Failures after which the same call may succeed: the log was briefly unavailable, a step or a wait ran out of time, or the coordinator was full. */
+const RETRYABLE: ReadonlySet<string> = new Set<SagaErrorCode>(['LOG_UNAVAILABLE', 'STEP_TIMEOUT', 'WAIT_TIMEOUT', 'OVERLOADED'])
+
+/** An operating failure of the saga package, with a stable `code` and whether a retry may help. */
+export class SagaError extends CodedError<SagaErrorCode> {
+  override readonly name: string = 'SagaError'
+  constructor(code: SagaErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(code, message, options, RETRYABLE)
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from '@troupe/runtime/errors'
+
 /** Stable codes of the operating failures a RaftGroup reports to its clients. */
 export const RaftGroupErrorCode = {
   /** No leader could be reached within the deadline (an election kept failing, or every hint was stale). */
@@ -22,16 +24,24 @@ export const RaftGroupErrorCode = {
 
 export type RaftGroupErrorCode = (typeof RaftGroupErrorCode)[keyof typeof RaftGroupErrorCode]
 
-/** An operating failure of a group request, with a stable `code`. */
-export class RaftGroupError extends Error {
-  override readonly name = 'RaftGroupError'
+/**
+ * Failures after which the same command may succeed if sent again: the group
+ * already retried until its deadline, but a caller with a longer one may go
+ * on (client sessions make a resent command apply at most once).
+ */
+const RETRYABLE: ReadonlySet<string> = new Set<RaftGroupErrorCode>(['NOT_LEADER', 'TIMEOUT', 'OVERLOADED', 'SESSION_EXPIRED'])
+
+/** An operating failure of a group request, with a stable `code` and whether a retry may help. */
+export class RaftGroupError extends CodedError<RaftGroupErrorCode> {
+  override readonly name: string = 'RaftGroupError'
   constructor(
-    readonly code: RaftGroupErrorCode,
+    code: RaftGroupErrorCode,
     message: string,
     /** For NOT_LEADER: the node the group last named as leader, if any. */
     readonly leaderHint: string | null = null,
+    options?: { retryable?: boolean },
   ) {
-    super(message)
+    super(code, message, options, RETRYABLE)
   }
 }
 

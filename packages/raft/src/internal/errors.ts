@@ -1,3 +1,5 @@
+import { CodedError } from '@troupe/runtime/errors'
+
 /** Stable codes of the operating failures the Raft core reports. */
 export const RaftErrorCode = {
   /** This node is not the leader; `leaderHint` names the leader it knows of, if any. */
@@ -16,19 +18,23 @@ export const RaftErrorCode = {
 
 export type RaftErrorCode = (typeof RaftErrorCode)[keyof typeof RaftErrorCode]
 
+/** The core's refusals that may pass: a leader elsewhere or later, room in the pipeline again. */
+const RETRYABLE: ReadonlySet<string> = new Set<RaftErrorCode>(['NOT_LEADER', 'PROPOSAL_DROPPED', 'READ_DROPPED'])
+
 /** An operating failure the caller can act on (retry elsewhere, back off). */
-export class RaftError extends Error {
-  override readonly name = 'RaftError'
+export class RaftError extends CodedError<RaftErrorCode> {
+  override readonly name: string = 'RaftError'
   constructor(
-    readonly code: RaftErrorCode,
+    code: RaftErrorCode,
     message: string,
     /** For NOT_LEADER: the leader this node believes in, or null if none is known. */
     readonly leaderHint: string | null = null,
   ) {
-    super(message)
+    super(code, message, undefined, RETRYABLE)
   }
 }
 
 // A broken invariant is a bug in the core or its driver; the one class of the
-// whole project, so `instanceof InvariantError` holds across packages.
-export { InvariantError, invariant } from '@troupe/runtime'
+// whole project, so `instanceof InvariantError` holds across packages. The
+// errors subpath imports nothing, so the core loads no sockets or codec.
+export { InvariantError, invariant } from '@troupe/runtime/errors'

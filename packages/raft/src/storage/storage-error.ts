@@ -1,3 +1,5 @@
+import { CodedError } from '@troupe/runtime/errors'
+
 /** Stable codes of the operating failures a LogStorage reports. */
 export const StorageErrorCode = {
   /** A record in the middle of the log (or a snapshot file) fails its checksum or does not parse. */
@@ -12,11 +14,9 @@ export const StorageErrorCode = {
 
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
 
-export class StorageError extends Error {
-  override readonly name = 'StorageError'
-  readonly code: StorageErrorCode
+export class StorageError extends CodedError<StorageErrorCode> {
+  override readonly name: string = 'StorageError'
   constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
+    super(code, message, options)
   }
 }

@@ -2,7 +2,7 @@ import type { ActorDef } from '../define.js'
 import { entityPath } from './entity-ref.js'
 import { permitHeld, permitOf } from './activation-guard.js'
 import { identityOf } from './entity-id.js'
-import { ShardingErrorCode, shardingError } from './errors.js'
+import { TroupeError } from '../errors.js'
 
 /** The region's in-band stop: queued behind the messages the entity already holds. */
 export const STOP_TYPE = '$sharding.stop'
@@ -33,7 +33,7 @@ export function wrapEntity<S>(def: ActorDef<any, S>, guarded = false): ActorDef<
           const path = who === undefined ? ctx.self.path : entityPath(who.kind, who.id)
           ctx.system.deadLetter(path, msg.type, msg.payload, 'activation-lost')
           const reply = ctx.deferReply()
-          if (reply.expected) reply.reject(shardingError(ShardingErrorCode.ActivationLost, `${path} lost its activation permit (token ${permit?.token}) before handling '${msg.type}'`))
+          if (reply.expected) reply.reject(new TroupeError('ACTIVATION_LOST', `${path} lost its activation permit (token ${permit?.token}) before handling '${msg.type}'`))
           return undefined
         }
       }

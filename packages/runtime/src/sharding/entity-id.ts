@@ -2,7 +2,6 @@ import type { ActorContext } from '../context.js'
 import type { ActorDef } from '../define.js'
 import { TroupeError } from '../errors.js'
 import type { ActorRef } from '../actor-ref.js'
-import { ShardingErrorCode, shardingError } from './errors.js'
 
 /** Longest entity id, in UTF-16 code units. */
 export const MAX_ENTITY_ID_LENGTH = 256
@@ -45,7 +44,7 @@ export function isValidEntityId(id: unknown): id is string {
 export function checkEntityId(id: unknown): string {
   if (isValidEntityId(id)) return id
   const shown = typeof id === 'string' ? JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id) : typeof id
-  throw shardingError(ShardingErrorCode.InvalidEntityId, `invalid entity id ${shown}: a well-formed string of 1-${MAX_ENTITY_ID_LENGTH} characters`)
+  throw new TroupeError('INVALID_ENTITY_ID', `invalid entity id ${shown}: a well-formed string of 1-${MAX_ENTITY_ID_LENGTH} characters`)
 }
 
 export function checkKindName(def: ActorDef<any, any>): string {

@@ -1,7 +1,6 @@
 export { Sharding } from './sharding.js'
 export type { ShardingOptions, ShardingStats } from './sharding.js'
 export { entityId, MAX_ENTITY_ID_LENGTH } from './entity-id.js'
-export { ShardingErrorCode } from './errors.js'
 export type { MembershipView } from './membership-view.js'
 export { Allocation } from './allocation.js'
 export { entityActivation } from './activation-guard.js'

@@ -13,7 +13,6 @@ import { STOP_TOKEN, STOP_TYPE } from './entity-def.js'
 import { childName, entityKey, rememberIdentity } from './entity-id.js'
 import { entityPath } from './entity-ref.js'
 import type { RouteMsg } from './entity-ref.js'
-import { ShardingErrorCode, shardingError } from './errors.js'
 import { shardOf } from './hashing.js'
 import { LocalShard } from './local-shard.js'
 import type { Acquisition, Buffered, EntityEntry } from './local-shard.js'
@@ -235,7 +234,7 @@ export class ShardRegion {
     const reply: ReplyTarget | null = deferred.expected ? deferred : null
     if (!isRouteMsg(payload)) {
       this.system.deadLetter(REGION_PATH, 'route', payload, 'malformed-route')
-      reply?.reject(shardingError(ShardingErrorCode.InvalidEntityId, `malformed message for an entity (bad kind, id or fields)`))
+      reply?.reject(new TroupeError('INVALID_ENTITY_ID', `malformed message for an entity (bad kind, id or fields)`))
       return
     }
     const [kind, id, type, body, hops, timeoutMs] = payload
@@ -262,7 +261,7 @@ export class ShardRegion {
     if (shard.phase === 'waiting' || shard.phase === 'stopping') return this.hold(shard.buffer, m)
     const def = this.kinds.get(m.kind)
     if (def === undefined) {
-      return this.drop(m, 'unknown-entity-kind', shardingError(ShardingErrorCode.UnknownEntityKind, `entity kind '${m.kind}' is not registered on node ${this.self}`))
+      return this.drop(m, 'unknown-entity-kind', new TroupeError('UNKNOWN_ENTITY_KIND', `entity kind '${m.kind}' is not registered on node ${this.self}`))
     }
     const entry = shard.entities.get(m.key)
     if (entry?.stopping) return this.hold(shard.buffer, m)
@@ -432,7 +431,7 @@ export class ShardRegion {
 
   private hold(buffer: Buffered[], m: Buffered): void {
     if (this.bufferedCount >= this.config.maxBufferedMessages) {
-      const error = shardingError(ShardingErrorCode.ShardBufferFull, `sharding buffer of ${this.self} is full (${this.config.maxBufferedMessages} messages); '${m.type}' to ${m.kind}/${m.id} dropped`)
+      const error = new TroupeError('SHARD_BUFFER_FULL', `sharding buffer of ${this.self} is full (${this.config.maxBufferedMessages} messages); '${m.type}' to ${m.kind}/${m.id} dropped`)
       return this.drop(m, 'shard-buffer-full', error)
     }
     buffer.push(m)

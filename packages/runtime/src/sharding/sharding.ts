@@ -8,7 +8,6 @@ import type { ActivationGuard } from './activation-guard.js'
 import { wrapEntity } from './entity-def.js'
 import { checkEntityId, checkKindName } from './entity-id.js'
 import { EntityTarget, entityRef, installEntityRefResolver } from './entity-ref.js'
-import { ShardingErrorCode, shardingError } from './errors.js'
 import { shardOf } from './hashing.js'
 import type { MembershipView } from './membership-view.js'
 import { ShardRegion } from './region.js'
@@ -135,7 +134,7 @@ export class Sharding {
   entity<P extends Protocol>(kind: ActorDef<P, any>, id: string): ActorRef<P> {
     const name = checkKindName(kind)
     if (this.registered.get(name) !== kind) {
-      throw shardingError(ShardingErrorCode.UnknownEntityKind, `entity kind '${name}' is not registered on node ${this.system.name}`)
+      throw new TroupeError('UNKNOWN_ENTITY_KIND', `entity kind '${name}' is not registered on node ${this.system.name}`)
     }
     return entityRef<P>(new EntityTarget(this.regionRef._target, this.system.askTimeoutMs, name, checkEntityId(id)))
   }

@@ -1,4 +1,4 @@
-import { InvariantError } from '@troupe/runtime'
+import { InvariantError } from '@troupe/runtime/errors'
 import type { SagaPlan, StepPlan } from '../definition.js'
 import type { ErrorInfo, FailureCause, SagaRecord, SagaRecordBody } from '../records.js'
 import { backoffDelayMs } from '../retry-policy.js'
