@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '@troupe/runtime'
-import type { EntryStatus, LeaseMode } from './commands.js'
-import { LeaseError } from './lease-error.js'
+import type { EntryStatus, LeaseMode } from '../core/commands.js'
+import { LeaseError } from '../lease-error.js'
 
 /** How much earlier than the server could expire a lease its holder gives it up. */
 export interface DriftMargin {

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '@troupe/runtime'
-import type { GrantHint } from '../inbox.js'
+import type { GrantHint } from '../server/inbox-protocol.js'
 
 interface Sleeper {
   timer: TimerHandle | null

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '@troupe/runtime'
-import type { EntryStatus } from '../commands.js'
+import type { EntryStatus } from '../core/commands.js'
 
 /** What the batcher needs from a lease. */
 export interface Renewable {

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '@troupe/runtime'
-import type { LeaseQuery, LeaseQueryResult, NameInfo } from '../commands.js'
-import type { WatchAck, WatchBeat, WatchEvent } from '../inbox.js'
+import type { LeaseQuery, LeaseQueryResult, NameInfo } from '../core/commands.js'
+import type { WatchAck, WatchBeat, WatchEvent } from '../server/inbox-protocol.js'
 import { LeaseError } from '../lease-error.js'
 import { WatchStream } from './watch-stream.js'
 

@@ -1,4 +1,4 @@
-import type { EntryStatus } from '../commands.js'
+import type { EntryStatus } from '../core/commands.js'
 import type { Renewable } from './renewals.js'
 
 /** A waiter's poll as an item of the keep-alive batches: answered once, then done. */

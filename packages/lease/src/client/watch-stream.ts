@@ -1,4 +1,4 @@
-import type { NameInfo } from '../commands.js'
+import type { NameInfo } from '../core/commands.js'
 
 /** States kept for a slow consumer; older ones go first (a watcher may skip intermediate states). */
 const MAX_QUEUED = 64

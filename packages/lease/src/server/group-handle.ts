@@ -1,4 +1,4 @@
-import type { LeaseCommand, LeaseQuery } from './commands.js'
+import type { LeaseCommand, LeaseQuery } from '../core/commands.js'
 
 export interface GroupRequestOptions {
   /** How long to wait for the group before giving up with a timeout. */
@@ -9,7 +9,9 @@ export interface GroupRequestOptions {
  * What a lease client needs from the Raft group that holds the table: a
  * RaftGroup handle on any node fits. `propose` resolves with the table's
  * result once the command is committed and applied; `read` is linearizable.
- * Failures are errors with a `code` (RaftGroupError or TroupeError).
+ * Failures are coded errors (RaftGroupError or TroupeError, as a RaftGroup
+ * throws them); the client sends a request again when the error says it is
+ * `retryable` (`isRetryable` of `@troupe/runtime`), and otherwise fails.
  */
 export interface LeaseGroup {
   propose(command: LeaseCommand, options?: GroupRequestOptions): Promise<unknown>
@@ -31,18 +33,4 @@ export interface ReplicaRole {
  */
 export interface LeaseReplica extends LeaseGroup {
   role(): ReplicaRole | Promise<ReplicaRole>
-}
-
-/** Retryable failures of a group request: the command did not apply, or may apply later (it is idempotent). */
-const RETRYABLE = new Set(['NOT_LEADER', 'TIMEOUT', 'OVERLOADED', 'SESSION_EXPIRED', 'ASK_TIMEOUT', 'NODE_UNREACHABLE', 'ACTOR_NOT_FOUND', 'BACKPRESSURE'])
-
-export function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
-}
-
-/** Whether a failed group request is worth sending again. */
-export function isRetryable(err: unknown): boolean {
-  const code = errorCode(err)
-  return code !== undefined && RETRYABLE.has(code)
 }

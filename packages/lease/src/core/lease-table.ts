@@ -4,12 +4,12 @@ import type {
   LeaseQueryResult, LeaseResult, NameInfo, ReleaseCommand, ReleaseResult, RenewCommand, RenewResult, RequestRef, WatchAnswer,
   WatchRequest,
 } from './commands.js'
-import { ClientRecords } from './internal/client-records.js'
-import type { ClientRecord } from './internal/client-records.js'
-import { NameState, entryKey } from './internal/name-state.js'
-import type { Entry } from './internal/name-state.js'
-import { commandProblem, renewItemProblem } from './internal/validate.js'
-import type { InputLimits } from './internal/validate.js'
+import { ClientRecords } from './client-records.js'
+import type { ClientRecord } from './client-records.js'
+import { NameState, entryKey } from './name-state.js'
+import type { Entry } from './name-state.js'
+import { commandProblem, renewItemProblem } from './command-validation.js'
+import type { InputLimits } from './command-validation.js'
 
 /** What the table learns about the command it applies (a subset of the Raft group's apply meta). */
 export interface LeaseApplyMeta {

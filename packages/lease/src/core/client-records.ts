@@ -1,4 +1,4 @@
-import type { GoneReason } from '../commands.js'
+import type { GoneReason } from './commands.js'
 
 /** What the table remembers of one client, to answer its retries the same way. */
 export interface ClientRecord {

@@ -1,11 +1,11 @@
 import type { ActorSystem } from '@troupe/runtime'
 import { group } from '@troupe/raft'
 import type { GroupOptions, RaftGroup } from '@troupe/raft'
-import type { LeaseCommand, LeaseQuery, LeaseQueryResult, LeaseResult } from './commands.js'
-import type { LeaseReplica } from './group.js'
+import type { LeaseCommand, LeaseQuery, LeaseQueryResult, LeaseResult } from '../core/commands.js'
+import type { LeaseReplica } from './group-handle.js'
 import { LeaseService } from './lease-service.js'
 import type { LeaseServiceOptions } from './lease-service.js'
-import type { LeaseTable } from './lease-table.js'
+import type { LeaseTable } from '../core/lease-table.js'
 
 export type LeaseRaftGroup = RaftGroup<LeaseCommand, LeaseResult, LeaseQuery, LeaseQueryResult>
 

@@ -1,5 +1,5 @@
 import type { ExpireItem } from './commands.js'
-import { entryKey } from './internal/name-state.js'
+import { entryKey } from './name-state.js'
 import type { EntryView } from './lease-table.js'
 
 interface Seen {

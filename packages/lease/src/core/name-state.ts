@@ -1,4 +1,4 @@
-import type { LeaseMode } from '../commands.js'
+import type { LeaseMode } from './commands.js'
 
 /** One acquire attempt in the table: waiting in the queue or holding. */
 export interface Entry {

@@ -1,5 +1,7 @@
-import { defineActor } from '@troupe/runtime'
-import type { NameInfo } from './commands.js'
+// The messages between a lease member and the clients' inboxes: grant hints
+// and watch pushes go to a client's inbox actor, acknowledgements of beats
+// come back to the member's watch actor. Addresses travel as strings.
+import type { NameInfo } from '../core/commands.js'
 
 /** The hint a leader sends to a waiter that reached the head of its queue and now holds the lease. */
 export interface GrantHint {
@@ -46,12 +48,6 @@ export type InboxProtocol = {
   watchBeat(beat: WatchBeat): void
 }
 
-export interface InboxHandlers {
-  granted(hint: GrantHint): void
-  watchEvent(event: WatchEvent): void
-  watchBeat(beat: WatchBeat): void
-}
-
 const SEP = '\u0000'
 
 /** An inbox address as it travels in commands: node and actor path. */
@@ -63,30 +59,4 @@ export function parseInboxAddress(address: string): { node: string; path: string
   const at = address.indexOf(SEP)
   if (at <= 0 || at === address.length - 1) return null
   return { node: address.slice(0, at), path: address.slice(at + 1) }
-}
-
-/** The inbox actor of one `Leases` client: forwards hints and watch pushes to the client object that spawned it, and closes it when the system stops. */
-export function inboxDef(on: InboxHandlers, onStop: () => void) {
-  return defineActor({
-    name: 'lease-inbox',
-    initial: () => null,
-    handlers: {
-      granted(_state, hint: GrantHint) {
-        if (typeof hint !== 'object' || hint === null || typeof hint.requestId !== 'number' || typeof hint.token !== 'number') return
-        on.granted(hint)
-      },
-      watchEvent(_state, event: WatchEvent) {
-        if (typeof event !== 'object' || event === null || typeof event.from !== 'string' || typeof event.subId !== 'number' || typeof event.seq !== 'number') return
-        if (typeof event.info !== 'object' || event.info === null || !Array.isArray(event.info.holders) || typeof event.info.revision !== 'number') return
-        on.watchEvent(event)
-      },
-      watchBeat(_state, beat: WatchBeat) {
-        if (typeof beat !== 'object' || beat === null || typeof beat.from !== 'string' || !Array.isArray(beat.subs)) return
-        on.watchBeat(beat)
-      },
-    },
-    onStop,
-    supervision: { onFailure: 'resume' },
-    mailbox: { capacity: 10_000, overflow: 'drop' },
-  })
 }
