@@ -28,6 +28,8 @@ export class FakeGroup implements LeaseReplica {
   loseReplies = 0
   /** Requests neither apply nor get answers: they time out. */
   unreachable = false
+  /** The next requests fail with these errors (one each, in order) without applying. */
+  readonly failures: unknown[] = []
   readonly applied: LeaseCommand[] = []
   /** Reads clients sent (not the service's own). */
   reads = 0
@@ -81,8 +83,13 @@ export class FakeGroup implements LeaseReplica {
       const timeout = () => reject(new RaftGroupError('TIMEOUT', `no answer within ${timeoutMs} ms`))
       const timer = this.clock.setTimer(timeoutMs, timeout)
       if (this.unreachable) return
+      const failure = this.failures.length > 0 ? { error: this.failures.shift() } : null
       this.clock.setTimer(this.latencyMs, () => {
         if (this.unreachable) return
+        if (failure !== null) {
+          this.clock.clearTimer(timer)
+          return reject(failure.error)
+        }
         const result = run()
         if (this.loseReplies > 0) {
           this.loseReplies--
