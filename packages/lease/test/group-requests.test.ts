@@ -10,6 +10,8 @@ import { ActorSystem, ManualClock, TroupeError } from '@troupe/runtime'
 import type { ErrorCode } from '@troupe/runtime'
 import { RaftGroupError } from '@troupe/raft'
 import type { RaftGroupErrorCode } from '@troupe/raft'
+import { GroupRequests } from '../src/client/group-requests.js'
+import { Waits } from '../src/client/waits.js'
 import { Leases } from '../src/client/leases.js'
 import { isLeaseError } from '../src/lease-error.js'
 import { FakeGroup, waitFor } from './fake-group.js'
@@ -57,6 +59,25 @@ test('any other failure ends the request: UNAVAILABLE with the failure as cause 
     assert.ok(isLeaseError(failed, expected), `${(err as Error).message}: ${String(failed)}`)
     assert.is((failed as Error).cause, err)
     assert.is(group.failures.length, 0)
+  }
+})
+
+test('backoff: min·2^n (n at most 20) capped at max, then equal jitter, one random number per delay', () => {
+  for (const [min, max] of [[20, 1000], [1, 2 ** 30], [7, 7], [50, 120]] as const) {
+    const draws = [0, 0.25, 0.5, 0.999999, 0.123456789]
+    let next = 0
+    const clock = new ManualClock(0)
+    const requests = new GroupRequests({
+      group: { propose: async () => null, read: async () => null }, clientId: 'c', clock, random: () => draws[next++ % draws.length]!,
+      waits: new Waits(clock), requestTimeoutMs: 100, backoff: { min, max }, closed: () => false,
+    })
+    for (let failures = 0; failures < 40; failures++) {
+      const r = draws[next % draws.length]!
+      const base = Math.min(max, min * 2 ** Math.min(failures, 20))
+      const before = next
+      assert.is(requests.backoffMs(failures), base / 2 + r * (base / 2), `min ${min} max ${max} failures ${failures}`)
+      assert.is(next, before + 1)
+    }
   }
 })
 
