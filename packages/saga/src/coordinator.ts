@@ -11,7 +11,7 @@ import type { SagaLog } from './log/saga-log.js'
 import type { SagaRecord, SagaRecordBody } from './records.js'
 import { errorInfo, isFinished } from './records.js'
 import type { RetryPolicy } from './retry-policy.js'
-import { resolveRetry } from './retry-policy.js'
+import { resolveRetry, retryDelayMs } from './retry-policy.js'
 import type { SagaListener } from './saga-events.js'
 import { Listeners } from './saga-events.js'
 import type { SagaResult, SagaStatus } from './saga-status.js'
@@ -139,7 +139,7 @@ export class SagaCoordinator {
     }
     const started = this.stamp({ type: 'SagaStarted', saga: def.name, input: copy, owner: this.node })
     // The first steps' StepScheduled go in the same append: one durable write fewer per saga.
-    const machine = new SagaMachine(def.plan)
+    const machine = new SagaMachine(def.plan, retryDelayMs)
     machine.apply(started, false)
     const first = machine.next()
     const records = [started, ...first.records.map((body) => this.stamp(body))]
