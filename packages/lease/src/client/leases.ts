@@ -70,26 +70,7 @@ export class Leases {
       { name: `lease-inbox-${suffix}` },
     )
     const inbox = inboxAddress(system.name, this.inbox.path)
-    this.watches = new WatchHub({
-      clock,
-      inbox,
-      read: async (query) => (await group.read(query, { timeoutMs: requestTimeoutMs })) as LeaseQueryResult,
-      retryable: (err) => requests.retryable(err),
-      fatal: (err) => requests.unavailable(err),
-      backoffMs: (failures) => requests.backoffMs(failures),
-      sleep: (ms) => waits.sleep(ms),
-      ack: (to, ack) => {
-        const address = parseInboxAddress(to)
-        if (address === null) return
-        try {
-          system.remoteRef<WatchServiceProtocol>(address.node, address.path).tell('watchAck', ack)
-        } catch {
-          // Unacknowledged subscriptions expire on the member.
-        }
-      },
-      timeoutMs: options.watchTimeoutMs ?? 3000,
-      maxWatches: options.maxWatches ?? 10_000,
-    })
+    this.watches = watchHubOf(system, group, inbox, requests, waits, { ...options, requestTimeoutMs })
     const maxRenewItems = options.maxRenewItems ?? 1000
     if (!(Number.isSafeInteger(maxRenewItems) && maxRenewItems >= 1)) throw new LeaseError('INVALID_ARGUMENT', `maxRenewItems must be an integer >= 1, got ${maxRenewItems}`)
     const renewals = (this.renewals = new Renewals(clock, (items, timeoutMs) => requests.renew(items, timeoutMs), { maxItems: maxRenewItems, requestTimeoutMs }))
@@ -202,4 +183,28 @@ export class Leases {
     this.heldLeases.stop()
     await this.system.stop(this.inbox).catch(() => undefined)
   }
+}
+
+/** The client side of pushed watches, wired to this client's group, inbox, retries and sleeps. */
+function watchHubOf(system: ActorSystem, group: LeaseGroup, inbox: string, requests: GroupRequests, waits: Waits, options: LeasesOptions & { requestTimeoutMs: number }): WatchHub {
+  return new WatchHub({
+    clock: system.clock,
+    inbox,
+    read: async (query) => (await group.read(query, { timeoutMs: options.requestTimeoutMs })) as LeaseQueryResult,
+    retryable: (err) => requests.retryable(err),
+    fatal: (err) => requests.unavailable(err),
+    backoffMs: (failures) => requests.backoffMs(failures),
+    sleep: (ms) => waits.sleep(ms),
+    ack: (to, ack) => {
+      const address = parseInboxAddress(to)
+      if (address === null) return
+      try {
+        system.remoteRef<WatchServiceProtocol>(address.node, address.path).tell('watchAck', ack)
+      } catch {
+        // Unacknowledged subscriptions expire on the member.
+      }
+    },
+    timeoutMs: options.watchTimeoutMs ?? 3000,
+    maxWatches: options.maxWatches ?? 10_000,
+  })
 }
