@@ -86,9 +86,9 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
     handoffTimeoutMs: 5000,
     activationGuard: leaseActivationGuard(leases, { ttlMs: ROOM_LEASE_TTL_MS }),
   })
-  const Room = roomEntity({ history, pubsub })
+  const Room = roomEntity({ history, pubsub, roomTtlMs: config.roomTtlMs })
   sharding.register(Room)
-  const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter() })
+  const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter(), roomTtlMs: config.roomTtlMs })
 
   const httpHost = hostPart(config.advertise)
   const gateway = new Gateway({
