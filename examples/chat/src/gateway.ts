@@ -109,12 +109,13 @@ export class Gateway {
     for (const ws of this.links.keys()) ws.close(1001, 'node stopping')
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     // A page that does not answer the close handshake does not hold the node up.
-    const timer = setTimeout(() => {
+    const { clock } = this.o.system
+    const timer = clock.setTimer(CLOSE_GRACE_MS, () => {
       for (const ws of this.links.keys()) ws.terminate()
       this.server.closeAllConnections()
-    }, CLOSE_GRACE_MS)
+    })
     await closed
-    clearTimeout(timer)
+    clock.clearTimer(timer)
   }
 
   private http(req: IncomingMessage, res: ServerResponse): void {
