@@ -3,10 +3,10 @@ import type { LogStorage } from '../storage.js'
 import { MemoryLogStorage } from '../storage/memory-log-storage.js'
 import { ClientSession } from './client-session.js'
 import { RaftGroupError } from './group-error.js'
-import type { GroupSpec } from './host-protocol.js'
+import type { GroupSpec, HostProtocol } from './host-protocol.js'
 import type { RaftHostOptions } from './host-options.js'
 import { RaftGroup } from './raft-group.js'
-import { RAFT_HOST_NAME, RAFT_HOST_PATH, raftHostDef, type HostProtocol } from './raft-host.js'
+import { RAFT_HOST_NAME, RAFT_HOST_PATH, raftHostDef } from './raft-host.js'
 import type { AnyStateMachine, CommandOf, QueryOf, QueryResultOf, ResultOf } from './state-machine.js'
 
 export interface GroupOptions<S extends AnyStateMachine = AnyStateMachine> {

@@ -1,5 +1,5 @@
 import type { ConfChange } from '../internal/conf-change.js'
-import type { ClusterConfig, LogStorage } from '../storage.js'
+import type { ClusterConfig, LogStorage, PersistedState } from '../storage.js'
 import type { RaftGroupErrorCode } from './group-error.js'
 import type { AnyStateMachine } from './state-machine.js'
 
@@ -7,7 +7,28 @@ import type { AnyStateMachine } from './state-machine.js'
  * Messages of the Raft host actor (/system/raft). Requests travel between
  * hosts (forwarding to the leader) and from a node's own RaftGroup handles;
  * replies are plain values, so codes and leader hints survive the wire.
+ * `opened`, `synced` and `drain` are the host's messages to itself.
  */
+export type HostProtocol = {
+  open(p: { spec: GroupSpec }): HostReply
+  close(p: { group: string }): HostReply
+  propose(p: ProposeRequest): HostReply
+  proposeBatch(p: ProposeBatchRequest): HostReply
+  read(p: ReadRequest): HostReply
+  confChange(p: ConfChangeRequest): HostReply
+  transfer(p: TransferRequest): HostReply
+  status(p: { group: string }): GroupStatus | null
+  stats(): HostStats
+  raft(p: RaftBatch): void
+  tick(): void
+  opened(p: { spec: GroupSpec; state: PersistedState | null; error: string | null; reply: Reply }): void
+  synced(p: { batch: number; error: string | null }): void
+  drain(): void
+}
+
+/** Answers one request held on a host (by a replica, or while forwarded). */
+export type Reply = (reply: HostReply) => void
+
 export interface RequestBase {
   group: string
   /** How long the asker waits; the host gives up (TIMEOUT) after it. */

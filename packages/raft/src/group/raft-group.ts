@@ -3,9 +3,8 @@ import type { ConfChange } from '../internal/conf-change.js'
 import { ClientSession } from './client-session.js'
 import { encodeValue } from './command-codec.js'
 import { RaftGroupError } from './group-error.js'
-import type { GroupStatus, HostReply } from './host-protocol.js'
+import type { GroupStatus, HostProtocol, HostReply } from './host-protocol.js'
 import { ProposeBatcher } from './propose-batcher.js'
-import type { HostProtocol } from './raft-host.js'
 
 export interface RequestOptions {
   /** Give up after this many ms (default: the group's `requestTimeoutMs`). */

@@ -4,12 +4,11 @@ import { RaftError } from '../internal/errors.js'
 import type { ClusterConfig } from '../storage.js'
 import { encodeCommand } from './command-codec.js'
 import { GroupProxy } from './group-proxy.js'
-import type { GroupReplica, Reply } from './group-replica.js'
+import type { GroupReplica } from './group-replica.js'
 import {
-  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest, type ReadRequest,
-  type RequestBase, type TransferRequest,
+  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostProtocol, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest,
+  type ReadRequest, type Reply, type RequestBase, type TransferRequest,
 } from './host-protocol.js'
-import type { HostProtocol } from './raft-host.js'
 
 /** What the router needs from its host. */
 export interface RouterHost {
@@ -113,7 +112,7 @@ export class RequestRouter {
       return void reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
     }
     try {
-      const h = g.core.propose(data)
+      const h = g.propose(data)
       g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
       return void this.host.activate(g)
     } catch (err) {
@@ -132,7 +131,7 @@ export class RequestRouter {
     const ctx = this.readPrefix + (++this.readSeq).toString(36)
     try {
       // On a follower the core asks the leader for its commit index and serves the read here once applied.
-      g.core.readIndex(ctx)
+      g.readIndex(ctx)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
@@ -149,13 +148,13 @@ export class RequestRouter {
     const reply = this.host.deferReply()
     if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'confChange', p)
     const change: ConfChange = { type: p.change.type, node: p.change.node }
-    const config = g.core.status().config
+    const config = g.coreConfig()
     // Retries of a change that took effect succeed: membership calls are idempotent.
     if (satisfied(config, change)) return reply.resolve(okReply(null, this.host.self))
     const next = applyConfChange(config, change)
     if (typeof next === 'string') return reply.resolve(errorReply('CONF_CHANGE_REJECTED', next))
     try {
-      const h = g.core.proposeConfChange(change)
+      const h = g.proposeConfChange(change)
       g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
       this.host.activate(g)
     } catch (err) {
@@ -174,7 +173,7 @@ export class RequestRouter {
     if (g.leader === p.to) return reply.resolve(okReply(null, p.to))
     if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
     try {
-      g.core.transferLeadership(p.to)
+      g.transferLeadership(p.to)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
