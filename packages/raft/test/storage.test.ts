@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { NodeDisk } from '../../runtime/src/node-disk.js'
-import { SimDisk } from '../../testkit/src/sim-disk.js'
+import { NodeDisk } from '@troupe/runtime'
+import { SimDisk } from '@troupe/testkit'
 import type { LogStorage } from '../src/storage.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'
 import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
-import { storageConformance, type StorageHarness } from './storage-suite.js'
+import { storageConformance, type StorageHarness } from '../src/testing.js'
 
 storageConformance('MemoryLogStorage', async () => {
   let store = new MemoryLogStorage()

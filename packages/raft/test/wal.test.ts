@@ -1,11 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { SimDisk } from '../../testkit/src/sim-disk.js'
+import { SimDisk } from '@troupe/testkit'
 import type { LogStorage } from '../src/storage.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'
 import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
-import { entries, entry, render, snapshotAt } from './storage-suite.js'
+import { entries, entry, render, snapshotAt } from '../src/testing.js'
 
 const dir = 'wal'
 
