@@ -2,7 +2,7 @@ import type { ActorRef, ActorSystem } from '@troupe/runtime'
 import type { LogStorage } from '../storage.js'
 import { MemoryLogStorage } from '../storage/memory-log-storage.js'
 import { ClientSession } from './client-session.js'
-import { RaftGroupError } from './group-error.js'
+import { RaftGroupError, replyError } from './group-error.js'
 import type { GroupSpec, HostProtocol } from './host-protocol.js'
 import type { RaftHostOptions } from './host-options.js'
 import { RaftGroup } from './raft-group.js'
@@ -71,7 +71,7 @@ export async function group<S extends AnyStateMachine>(
   const spec = groupSpec(system.name, options)
   const host = raftHost(system, options.host)
   const reply = await host.ask('open', { spec }, { timeoutMs: 60_000 })
-  if (!reply.ok) throw new RaftGroupError(reply.code, reply.message)
+  if (!reply.ok) throw replyError(reply)
   const maxInflight = positive(options.maxInflight ?? 1024, 'maxInflight')
   const newSession = () => new ClientSession(`${system.name}.${Math.floor(system.random() * 2 ** 48).toString(36)}`, maxInflight)
   const tickMs = options.host?.tickMs ?? 50

@@ -81,6 +81,13 @@ export interface TransferRequest extends RequestBase {
   to: string
 }
 
+/**
+ * A host's answer. Errors speak the group's vocabulary from here on: the
+ * router turns the core's RaftError into a RaftGroupErrorCode plus `retry`,
+ * the handle resends while `retry` holds and time is left, and what it
+ * finally throws is `replyError(reply)`: a RaftGroupError whose `retryable`
+ * (from its code) tells the caller whether to send the command again.
+ */
 export type HostReply =
   /** `leader`: the leader as the answering node knows it, so proxies learn where to send next. */
   | { ok: true; value: unknown; leader?: string | null }
@@ -90,7 +97,10 @@ export type HostReply =
       message: string
       /** The leader the answering node knows of. */
       leader: string | null
-      /** The request did not take effect, or may have: the client may send it again (same session seq). */
+      /**
+       * The handle resends the request before its deadline (same session seq): it did not take effect, or
+       * may have, and a moment or another leader may change that. Not the thrown error's `retryable`.
+       */
       retry: boolean
     }
 

@@ -1,6 +1,7 @@
 import { isTroupeError, type ActorRef, type DeferredReply } from '@troupe/runtime'
 import { applyConfChange, type ConfChange } from '../internal/conf-change.js'
 import { RaftError } from '../internal/errors.js'
+import type { RaftGroupErrorCode } from './group-error.js'
 import type { ClusterConfig } from '../storage.js'
 import { encodeCommand } from './command-codec.js'
 import { GroupProxy } from './group-proxy.js'
@@ -117,7 +118,7 @@ export class RequestRouter {
       return void this.host.activate(g)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
-      if (err.code !== 'NOT_LEADER') return void reply.resolve(errorReply('OVERLOADED', err.message, this.host.self, true))
+      if (err.code !== 'NOT_LEADER') return void reply.resolve(refused('propose', err, this.host.self))
       return err.leaderHint
     }
   }
@@ -135,7 +136,7 @@ export class RequestRouter {
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
-      return reply.resolve(errorReply('OVERLOADED', err.message, g.leader, true))
+      return reply.resolve(refused('read', err, g.leader))
     }
     g.addRead(ctx, p.query, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
@@ -160,8 +161,7 @@ export class RequestRouter {
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'confChange', p)
-      // Another change (or the term's first entry) is not applied yet: try again shortly.
-      reply.resolve(errorReply('CONF_CHANGE_REJECTED', err.message, this.host.self, true))
+      reply.resolve(refused('confChange', err, this.host.self))
     }
   }
 
@@ -177,7 +177,7 @@ export class RequestRouter {
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
-      return reply.resolve(errorReply('TRANSFER_REJECTED', err.message))
+      return reply.resolve(refused('transfer', err, null))
     }
     g.addTransfer(p.to, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
@@ -255,6 +255,26 @@ export class RequestRouter {
     return errorReply('OVERLOADED', `${this.waiting} requests are waiting on ${this.host.self} (maxPendingRequests)`, null, false)
   }
 
+}
+
+/**
+ * The core's refusals (other than NOT_LEADER, which forwards) in the group's vocabulary, per request:
+ * the code the client sees, and whether its handle resends before the deadline (`HostReply.retry`).
+ */
+const REFUSALS: Record<'propose' | 'read' | 'confChange' | 'transfer', { code: RaftGroupErrorCode; retry: boolean }> = {
+  /** PROPOSAL_DROPPED: the uncommitted-bytes cap, a leadership transfer under way, or this node was removed. */
+  propose: { code: 'OVERLOADED', retry: true },
+  /** READ_DROPPED: too many reads wait for their index. */
+  read: { code: 'OVERLOADED', retry: true },
+  /** Another change (or the term's first entry) is not applied yet, or proposals are dropped: try again shortly. */
+  confChange: { code: 'CONF_CHANGE_REJECTED', retry: true },
+  /** TRANSFER_REJECTED: the target is not a voter. */
+  transfer: { code: 'TRANSFER_REJECTED', retry: false },
+}
+
+function refused(kind: keyof typeof REFUSALS, err: RaftError, leader: string | null): HostReply {
+  const r = REFUSALS[kind]
+  return errorReply(r.code, err.message, leader, r.retry)
 }
 
 function satisfied(config: ClusterConfig, cc: ConfChange): boolean {
