@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Entry, LogStorage, PersistedState, Snapshot } from '../src/storage.js'
+import type { Entry, LogStorage, PersistedState, Snapshot } from '../storage.js'
 
 /** A store under test and a way to restart it from what it made durable. */
 export interface StorageHarness {
