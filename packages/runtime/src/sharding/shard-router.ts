@@ -1,6 +1,6 @@
-import type { ReplyTarget } from '../internal/envelope.js'
 import type { ActorContext } from '../context.js'
 import { TroupeError, isTroupeError } from '../errors.js'
+import type { ReplyTarget } from '../internal/envelope.js'
 import type { ActivationPermits, PermitGranted } from './activation-permits.js'
 import { entityKey } from './entity-id.js'
 import type { RouteMsg } from './entity-ref.js'
