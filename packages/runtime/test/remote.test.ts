@@ -104,7 +104,7 @@ test('malformed frames are rejected with a reason; the node keeps serving', asyn
   const rejected: string[] = []
   b.events.on('inboundRejected', (r) => rejected.push(r.reason))
   b.spawn(Counter, { name: 'c' })
-  const raw = (b as any).remoting as { receive(from: string, f: Uint8Array): void }
+  const raw = (b as any).remoting.inbound as { receive(from: string, f: Uint8Array): void }
   raw.receive('a', new Uint8Array([0xff, 0x00, 0x12]))
   raw.receive('a', new Uint8Array([0x9a, 0x7f, 0xff, 0xff, 0xff]))
   raw.receive('a', b.codec.encode([99, 'x']))

@@ -1,5 +1,5 @@
 import { ActorRef } from '../actor-ref.js'
-import type { RefTarget } from '../actor-ref.js'
+import type { RefTarget, Watcher } from '../actor-ref.js'
 import type { ActorContext, DeferredReply } from '../context.js'
 import type { ActorDef, SpawnOptions } from '../define.js'
 import { TroupeError, isTroupeError } from '../errors.js'
@@ -13,6 +13,7 @@ import type { ActorSystem } from '../system.js'
 import { Envelope } from './envelope.js'
 import type { ReplyTarget } from './envelope.js'
 import { RingQueue } from './queue.js'
+import type { Asks } from './asks.js'
 
 // Lifecycle states, in order: a cell only moves forward, except Suspended ⇄ Running on restart.
 const STARTING = 0
@@ -27,11 +28,6 @@ type SysMsg =
   | { kind: 'restart-due' }
   | { kind: 'escalated'; error: unknown }
 
-/** Something that wants to hear when this cell terminates (a local cell or a remote watcher). */
-export interface Watcher {
-  notifyTerminated(ref: ActorRef, reason: StopReason): void
-}
-
 /** Internal view of the system the cells need. */
 export interface CellHost {
   readonly system: ActorSystem
@@ -41,7 +37,7 @@ export interface CellHost {
   nextUid(): number
   schedule(cell: ActorCell): void
   deadLetter(recipient: string, type: string, payload: unknown, reason: string): void
-  pendingAsk(timeoutMs: number | undefined, describe: () => string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
+  readonly asks: Asks
   emitFailure(ref: ActorRef, error: unknown, action: string): void
   emitStopped(ref: ActorRef, reason: StopReason): void
 }
@@ -174,8 +170,12 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
     if (!this.scheduled && !this.busy) this.host.schedule(this)
   }
 
-  pendingAsk(timeoutMs: number | undefined, type: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget {
-    return this.host.pendingAsk(timeoutMs, () => `ask '${type}' to ${this.path}`, resolve, reject)
+  get address(): string {
+    return this.path
+  }
+
+  ask(type: string, payload: unknown, sender: ActorRef | null, timeoutMs: number | undefined, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+    this.deliver(type, payload, sender, this.host.asks.start(this, type, timeoutMs, resolve, reject))
   }
 
   // ---- ActorContext ----------------------------------------------------
@@ -228,7 +228,7 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
       ;(this.watching ??= new Set()).add(target)
       return
     }
-    this.host.system._watchRemote(ref, this)
+    target.addWatcher(this, ref)
   }
 
   unwatch(ref: ActorRef<any>): void {
@@ -237,7 +237,7 @@ export class ActorCell implements RefTarget, ActorContext<any>, Watcher {
       target.watchers?.delete(this)
       this.watching?.delete(target)
     } else {
-      this.host.system._unwatchRemote(ref, this)
+      target.removeWatcher(this, ref)
     }
   }
 
