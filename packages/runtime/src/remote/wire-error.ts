@@ -1,9 +1,12 @@
-import { TroupeError } from '../errors.js'
+import { ErrorCode, RemoteError, TroupeError } from '../errors.js'
 import type { StopReason } from '../signals.js'
 import type { WireError, WireStopReason } from './wire.js'
 
+const runtimeCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode))
+
 /** An error as it crosses the wire: its class name, message and code (when it has a string one). */
 export function toWireError(err: unknown): WireError {
+  if (err instanceof RemoteError) return { name: err.remoteName, message: err.message, code: err.code }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code
     return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
@@ -11,12 +14,20 @@ export function toWireError(err: unknown): WireError {
   return { name: 'Error', message: String(err) }
 }
 
+/**
+ * An error from another node: a TroupeError when its code is one of the
+ * runtime's, a RemoteError keeping any other code (and the class name it had
+ * there), a plain Error when it had no code.
+ */
 export function fromWireError(value: unknown): Error {
   const w = (typeof value === 'object' && value !== null ? value : { message: String(value) }) as Partial<WireError>
   const message = typeof w.message === 'string' ? w.message : 'remote error'
-  if (typeof w.code === 'string') return new TroupeError(w.code as never, message)
+  const name = typeof w.name === 'string' ? w.name : 'Error'
+  if (typeof w.code === 'string') {
+    return runtimeCodes.has(w.code) ? new TroupeError(w.code as ErrorCode, message) : new RemoteError(w.code, message, name)
+  }
   const err = new Error(message)
-  if (typeof w.name === 'string') err.name = w.name
+  err.name = name
   return err
 }
 
