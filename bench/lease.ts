@@ -5,23 +5,18 @@
 // alternating. Workloads: 1 and 64 clients on their own names, and 16
 // clients contending for one name.
 //   node --conditions=source --import tsx bench/lease.ts [--json] [--quick]
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
 import { group } from '@troupe/raft'
 import { Leases } from '@troupe/lease'
 import type { LeaseRaftGroup } from '@troupe/lease'
-import { median, nowMs, percentile, report } from './lib.js'
+import { median, nowMs, percentile, runWhenMain } from './lib.js'
 import type { Figure } from './lib.js'
 import { LEASE_BENCH_MEMBERS, LEASE_BENCH_SECRET } from './lease-member.js'
 import { etcdLeader, etcdLockPair, haveBinary, RedisLock, startEtcd, startRedis } from './lease-peers.js'
+import { loopbackPeers, spawnLineMember, startClient } from './peers.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const BASE_PORT = 24_700 + (process.pid % 50) * 20
 
 interface Result {
@@ -80,35 +75,11 @@ interface TroupeCluster {
 
 async function startTroupe(): Promise<TroupeCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'lease-bench-troupe-'))
-  const url = (i: number) => `ws://127.0.0.1:${BASE_PORT + i}`
-  const peers: Record<string, string> = { bench: url(0) }
-  LEASE_BENCH_MEMBERS.forEach((m, i) => (peers[m] = url(i + 1)))
-  const children: ChildProcess[] = LEASE_BENCH_MEMBERS.map((m) =>
-    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/lease-member.ts', m, join(dir, m), JSON.stringify(peers)], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
-  )
+  const peers = loopbackPeers(BASE_PORT, LEASE_BENCH_MEMBERS, { client: true })
   // Each member prints "ready", then one JSON line per command.
-  const answers = children.map((c) => {
-    const waiting: Array<(line: string) => void> = []
-    let ready!: () => void
-    const started = new Promise<void>((resolve, reject) => {
-      ready = resolve
-      c.once('exit', (code) => reject(new Error(`lease member exited with ${code}`)))
-    })
-    createInterface({ input: c.stdout! }).on('line', (line) => (line === 'ready' ? ready() : waiting.shift()?.(line)))
-    return { started, next: () => new Promise<string>((resolve) => waiting.push(resolve)) }
-  })
-  await Promise.all(answers.map((a) => a.started))
-  const transport = new WebSocketTransport({
-    listen: { host: '127.0.0.1', port: BASE_PORT },
-    peers: Object.fromEntries(Object.entries(peers).filter(([n]) => n !== 'bench')),
-    secret: LEASE_BENCH_SECRET,
-    maxBufferedBytes: 64 * 1024 * 1024,
-  })
-  const system = new ActorSystem({ name: 'bench', transport })
-  await system.start()
+  const members = LEASE_BENCH_MEMBERS.map((m) => spawnLineMember('bench/lease-member.ts', [m, join(dir, m), JSON.stringify(peers)]))
+  await Promise.all(members.map((c) => c.started))
+  const system = await startClient(peers, LEASE_BENCH_SECRET)
   const handle = (await group(system, { id: 'bench-locks', members: LEASE_BENCH_MEMBERS, requestTimeoutMs: 10_000 })) as unknown as LeaseRaftGroup
   // The first request waits for the election.
   await new Leases(system, handle).get('warm-up')
@@ -116,12 +87,8 @@ async function startTroupe(): Promise<TroupeCluster> {
   let run = 0
   return {
     onLeader: async (pairs, warmMs) => {
-      const cmd = JSON.stringify({ cmd: 'pairs', pairs, warmMs, name: `leader-local-${++run}` })
-      const replies = children.map((c, i) => {
-        const reply = answers[i]!.next()
-        c.stdin!.write(`${cmd}\n`)
-        return reply
-      })
+      const cmd = { cmd: 'pairs', pairs, warmMs, name: `leader-local-${++run}` }
+      const replies = members.map((c) => c.send(cmd))
       const results = (await Promise.all(replies)).map((line) => JSON.parse(line) as { leader: boolean } & Result)
       return results.find((r) => r.leader) ?? null
     },
@@ -133,10 +100,7 @@ async function startTroupe(): Promise<TroupeCluster> {
     stop: async () => {
       await Promise.all(made.map((l) => l.close()))
       await system.terminate()
-      for (const c of children) {
-        c.stdin!.end()
-        if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGTERM')
-      }
+      for (const c of members) c.stop()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -249,16 +213,4 @@ export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> 
   }
 }
 
-if (process.argv[1]?.endsWith('lease.ts')) {
-  const args = process.argv.slice(2)
-  run({ quick: args.includes('--quick') }).then(
-    (figures) => {
-      report(figures, args.includes('--json'))
-      process.exit(0)
-    },
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+runWhenMain('lease.ts', (args) => run({ quick: args.includes('--quick') }))

@@ -76,3 +76,23 @@ export function report(figures: Figure[], json: boolean): void {
 function round(x: number): number {
   return Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000
 }
+
+/**
+ * A bench file run on its own (`node ... bench/<file>`): when `file` is the
+ * script Node started, runs the bench with the command line's words, prints
+ * its figures (one JSON object each with `--json`) and exits (1 on a failure).
+ */
+export function runWhenMain(file: string, run: (args: string[]) => Promise<Figure[]>): void {
+  if (!process.argv[1]?.endsWith(file)) return
+  const args = process.argv.slice(2)
+  run(args).then(
+    (figures) => {
+      report(figures, args.includes('--json'))
+      process.exit(0)
+    },
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+}

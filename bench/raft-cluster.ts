@@ -3,10 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
+import type { ActorSystem } from '@troupe/runtime'
 import { group } from '@troupe/raft'
 import type { GroupStatus, RaftGroup, RaftHostOptions } from '@troupe/raft'
 import { ChildProc, killAll } from './cluster-procs.js'
+import { loopbackPeers, startClient, startMembers } from './peers.js'
 import { groupId, RAFT_BENCH_SECRET } from './raft-member.js'
 import type { KvCommand, KvQuery, MemberConfig } from './raft-member.js'
 
@@ -46,9 +47,7 @@ export class RaftCluster {
   }
 
   private async boot(): Promise<void> {
-    const url = (i: number) => `ws://127.0.0.1:${this.o.port + i}`
-    const peers: Record<string, string> = { bench: url(0) }
-    MEMBERS.forEach((m, i) => (peers[m] = url(i + 1)))
+    const peers = loopbackPeers(this.o.port, MEMBERS, { client: true })
     MEMBERS.forEach((name, i) => {
       this.configs.set(name, {
         name, dataDir: join(this.dir, name), port: this.o.port + i + 1, peers, members: MEMBERS,
@@ -56,17 +55,8 @@ export class RaftCluster {
       })
       this.spawn(name)
     })
-    await Promise.all([...this.procs.values()].map((p) => p.waitFor((e) => e.event === 'ready', 'ready', STARTUP_MS)))
-    const transport = new WebSocketTransport({
-      listen: { host: '127.0.0.1', port: this.o.port },
-      peers: Object.fromEntries(Object.entries(peers).filter(([n]) => n !== 'bench')),
-      secret: RAFT_BENCH_SECRET,
-      maxBufferedBytes: 64 * 1024 * 1024,
-      reconnect: { minMs: 50, maxMs: 500 },
-      log: () => {},
-    })
-    this.client = new ActorSystem({ name: 'bench', transport })
-    await this.client.start()
+    await startMembers([...this.procs.values()], STARTUP_MS)
+    this.client = await startClient(peers, RAFT_BENCH_SECRET, { reconnect: { minMs: 50, maxMs: 500 }, log: () => {} })
   }
 
   private spawn(name: string): ChildProc {
@@ -110,7 +100,7 @@ export class RaftCluster {
 
   /** Starts a killed member again from its data dir; resolves when its groups are open. */
   async restart(name: string): Promise<void> {
-    await this.spawn(name).waitFor((e) => e.event === 'ready', 'ready', STARTUP_MS)
+    await startMembers([this.spawn(name)], STARTUP_MS)
   }
 
   async stop(): Promise<void> {

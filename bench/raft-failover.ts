@@ -10,7 +10,7 @@
 // quiesced one (idle for 2 s first: its followers notice the dead leader by
 // the node liveness timeout instead of missed heartbeats).
 //   node --conditions=source --import tsx bench/raft-failover.ts [--json] [--quick]
-import { median, nowMs, report } from './lib.js'
+import { median, nowMs, runWhenMain } from './lib.js'
 import type { Figure } from './lib.js'
 import { basePort, EtcdCluster, haveBinary, sleep } from './cluster-procs.js'
 import { MEMBERS, RaftCluster } from './raft-cluster.js'
@@ -114,16 +114,4 @@ export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> 
   ]
 }
 
-if (process.argv[1]?.endsWith('raft-failover.ts')) {
-  const args = process.argv.slice(2)
-  run({ quick: args.includes('--quick') }).then(
-    (figures) => {
-      report(figures, args.includes('--json'))
-      process.exit(0)
-    },
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+runWhenMain('raft-failover.ts', (args) => run({ quick: args.includes('--quick') }))

@@ -7,7 +7,7 @@
 // is the same cluster with quiescence off (quiesceAfterTicks: 0), where every
 // group ticks and heartbeats; both run in this invocation.
 //   node --conditions=source --import tsx bench/raft-idle.ts [--json] [--quick] [--groups N]
-import { report } from './lib.js'
+import { runWhenMain } from './lib.js'
 import type { Figure } from './lib.js'
 import { basePort, cpuSeconds, sleep } from './cluster-procs.js'
 import { MEMBERS, RaftCluster } from './raft-cluster.js'
@@ -104,17 +104,7 @@ export async function run(options: { quick?: boolean; groups?: number } = {}): P
   ]
 }
 
-if (process.argv[1]?.endsWith('raft-idle.ts')) {
-  const args = process.argv.slice(2)
+runWhenMain('raft-idle.ts', (args) => {
   const g = args.indexOf('--groups')
-  run({ quick: args.includes('--quick'), ...(g >= 0 ? { groups: Number(args[g + 1]) } : {}) }).then(
-    (figures) => {
-      report(figures, args.includes('--json'))
-      process.exit(0)
-    },
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+  return run({ quick: args.includes('--quick'), ...(g >= 0 ? { groups: Number(args[g + 1]) } : {}) })
+})

@@ -2,30 +2,22 @@
 // beside a bare propose on the same group, after 2,500 warm-up rounds (the
 // members are JIT-compiled as they go).
 //   node --conditions=source --import tsx bench/raft-lease-probe.ts
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
 import { group } from '@troupe/raft'
 import { Leases } from '@troupe/lease'
 import type { LeaseRaftGroup } from '@troupe/lease'
 import { nowMs, percentile } from './lib.js'
 import { LEASE_BENCH_MEMBERS, LEASE_BENCH_SECRET } from './lease-member.js'
+import { loopbackPeers, spawnLineMember, startClient } from './peers.js'
 
 const BASE_PORT = 25_900 + (process.pid % 50) * 20
 const dir = mkdtempSync(join(tmpdir(), 'lease-probe-'))
-const url = (i: number) => `ws://127.0.0.1:${BASE_PORT + i}`
-const peers: Record<string, string> = { bench: url(0) }
-LEASE_BENCH_MEMBERS.forEach((m, i) => (peers[m] = url(i + 1)))
-const children: ChildProcess[] = LEASE_BENCH_MEMBERS.map((m) =>
-  spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/lease-member.ts', m, join(dir, m), JSON.stringify(peers)], { stdio: ['pipe', 'pipe', 'inherit'] }),
-)
-await Promise.all(children.map((c) => new Promise<void>((resolve) => c.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()))))
-const transport = new WebSocketTransport({ listen: { host: '127.0.0.1', port: BASE_PORT }, peers: Object.fromEntries(Object.entries(peers).filter(([n]) => n !== 'bench')), secret: LEASE_BENCH_SECRET, maxBufferedBytes: 64 * 1024 * 1024 })
-const system = new ActorSystem({ name: 'bench', transport })
-await system.start()
+const peers = loopbackPeers(BASE_PORT, LEASE_BENCH_MEMBERS, { client: true })
+const members = LEASE_BENCH_MEMBERS.map((m) => spawnLineMember('bench/lease-member.ts', [m, join(dir, m), JSON.stringify(peers)]))
+await Promise.all(members.map((c) => c.started))
+const system = await startClient(peers, LEASE_BENCH_SECRET)
 const handle = (await group(system, { id: 'bench-locks', members: LEASE_BENCH_MEMBERS, requestTimeoutMs: 10_000 })) as unknown as LeaseRaftGroup
 const leases = new Leases(system, handle, { requestTimeoutMs: 5000 })
 await leases.get('warm-up')
@@ -52,6 +44,6 @@ show('release', rel)
 show('raw propose (no-op release)', raw)
 await leases.close()
 await system.terminate()
-for (const c of children) c.kill('SIGTERM')
+for (const c of members) c.stop()
 rmSync(dir, { recursive: true, force: true })
 process.exit(0)

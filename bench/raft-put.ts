@@ -7,7 +7,7 @@
 // put, and the same puts from a handle on the leader's own node (no client hop).
 //   node --conditions=source --import tsx bench/raft-put.ts [--json] [--quick] [--profile]
 // --profile writes the members' CPU profiles (--cpu-prof) to ./raft-put-prof/.
-import { closedLoop, median, report } from './lib.js'
+import { closedLoop, median, runWhenMain } from './lib.js'
 import type { Figure } from './lib.js'
 import { basePort, cpuSeconds, EtcdCluster, haveBinary } from './cluster-procs.js'
 import { MEMBERS, RaftCluster } from './raft-cluster.js'
@@ -147,16 +147,4 @@ export async function run(options: { quick?: boolean; profile?: boolean } = {}):
   return figures
 }
 
-if (process.argv[1]?.endsWith('raft-put.ts')) {
-  const args = process.argv.slice(2)
-  run({ quick: args.includes('--quick'), profile: args.includes('--profile') }).then(
-    (figures) => {
-      report(figures, args.includes('--json'))
-      process.exit(0)
-    },
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+runWhenMain('raft-put.ts', (args) => run({ quick: args.includes('--quick'), profile: args.includes('--profile') }))

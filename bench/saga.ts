@@ -12,8 +12,9 @@ import { join } from 'node:path'
 import { ActorSystem, NodeDisk } from '@troupe/runtime'
 import { FileSagaLog, SagaCoordinator } from '@troupe/saga'
 import { ChildProc, killAll, sleep } from './cluster-procs.js'
-import { median, nowMs, report } from './lib.js'
+import { median, nowMs, runWhenMain } from './lib.js'
 import type { Figure } from './lib.js'
+import { loopbackPeers, startMembers } from './peers.js'
 import { SAGA_BENCH_MEMBERS } from './saga-member.js'
 import { benchSaga, closedSagaLoop } from './saga-workload.js'
 
@@ -71,12 +72,10 @@ async function fileLog(dir: string, workloads: { window: number; total: number }
 }
 
 async function raftLog(dir: string, workloads: { window: number; total: number }[]): Promise<Result[]> {
-  const url = (i: number) => `ws://127.0.0.1:${BASE_PORT + i}`
-  const peers: Record<string, string> = {}
-  SAGA_BENCH_MEMBERS.forEach((m, i) => (peers[m] = url(i)))
+  const peers = loopbackPeers(BASE_PORT, SAGA_BENCH_MEMBERS)
   const members = SAGA_BENCH_MEMBERS.map((m) => new ChildProc(m, 'bench/saga-member.ts', [m, join(dir, m), JSON.stringify(peers)]))
   try {
-    await Promise.all(members.map((c) => c.waitFor((e) => e.event === 'ready', 'ready', 30_000)))
+    await startMembers(members, 30_000)
     let leader: ChildProc | undefined
     for (let i = 0; i < 200 && !leader; i++) {
       for (const c of members) if ((await c.call({ cmd: 'role' })).leader) leader = c
@@ -131,16 +130,4 @@ export async function run(options: { quick?: boolean } = {}): Promise<Figure[]> 
   }
 }
 
-if (process.argv[1]?.endsWith('saga.ts')) {
-  const args = process.argv.slice(2)
-  run({ quick: args.includes('--quick') }).then(
-    (figures) => {
-      report(figures, args.includes('--json'))
-      process.exit(0)
-    },
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+runWhenMain('saga.ts', (args) => run({ quick: args.includes('--quick') }))

@@ -86,9 +86,9 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
     handoffTimeoutMs: 5000,
     activationGuard: leaseActivationGuard(leases, { ttlMs: ROOM_LEASE_TTL_MS }),
   })
-  const Room = roomEntity({ history, pubsub })
+  const Room = roomEntity({ history, pubsub, roomTtlMs: config.roomTtlMs })
   sharding.register(Room)
-  const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter() })
+  const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter(), roomTtlMs: config.roomTtlMs })
 
   const httpHost = hostPart(config.advertise)
   const gateway = new Gateway({
@@ -111,7 +111,7 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await gateway.close()
-      if (cluster.isUp) await Promise.race([cluster.leave(), sleep(LEAVE_TIMEOUT_MS)])
+      if (cluster.isUp) await Promise.race([cluster.leave(), sleep(system, LEAVE_TIMEOUT_MS)])
       await sharding.stop() // releases the leases of the rooms it stopped
       await leases.close()
       await pubsub.stop()
@@ -128,6 +128,7 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
   return { name: config.name, system, cluster, history, httpUrl, clusterUrl, whenUp: () => cluster.whenUp(), stop }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+/** Waits on the actor system's clock (the node's time source, virtual under the testkit). */
+function sleep(system: ActorSystem, ms: number): Promise<void> {
+  return new Promise((resolve) => void system.clock.setTimer(ms, resolve))
 }

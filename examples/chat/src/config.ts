@@ -2,6 +2,7 @@
 // (flags win). See the README for a multi-machine example.
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { MIN_ROOM_TTL_MS, ROOM_TTL_MS } from './limits.js'
 
 export interface ChatNodeConfig {
   /** Node name, unique in the cluster (the actor system's name). */
@@ -24,6 +25,8 @@ export interface ChatNodeConfig {
   secret: string
   /** True when the secret is the built-in one for local development. */
   devSecret: boolean
+  /** Rooms this node creates expire this long after their last activity (ms). */
+  roomTtlMs: number
 }
 
 export const DEV_SECRET = 'troupe-chat-local-development-only'
@@ -39,6 +42,8 @@ const USAGE = `usage: node --conditions=source --import tsx examples/chat/src/no
                       seed nodes, same list on every node (CHAT_SEEDS, default: this node alone)
   --history a,b,c     members of the history Raft group (CHAT_HISTORY, default: the seed names)
   --data DIR          data directory (CHAT_DATA_DIR, default examples/chat/.data/<name>)
+  --room-ttl-ms 3600000
+                      an empty room expires this long after its last activity (CHAT_ROOM_TTL_MS)
   secret: TROUPE_SECRET (at least 16 bytes; a built-in development secret otherwise)`
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ChatNodeConfig {
@@ -53,6 +58,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ChatNodeCon
       seeds: { type: 'string' },
       history: { type: 'string' },
       data: { type: 'string' },
+      'room-ttl-ms': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -68,6 +74,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ChatNodeCon
   const seeds = seedText ? parseSeeds(seedText) : null
   const historyText = values.history ?? env.CHAT_HISTORY
   const historyMembers = historyText ? historyText.split(',').map((s) => s.trim()).filter(Boolean) : (seeds?.map((s) => s.node) ?? [name])
+  const roomTtlText = values['room-ttl-ms'] ?? env.CHAT_ROOM_TTL_MS ?? String(ROOM_TTL_MS)
+  const roomTtlMs = Number(roomTtlText)
+  if (!Number.isSafeInteger(roomTtlMs) || roomTtlMs < MIN_ROOM_TTL_MS) throw new ConfigError(`--room-ttl-ms must be an integer >= ${MIN_ROOM_TTL_MS}, got '${roomTtlText}'`)
   const secret = env.TROUPE_SECRET ?? DEV_SECRET
   if (Buffer.byteLength(secret) < 16) throw new ConfigError('TROUPE_SECRET must be at least 16 bytes')
   return {
@@ -81,6 +90,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ChatNodeCon
     dataDir: values.data ?? env.CHAT_DATA_DIR ?? `${DEFAULT_DATA_ROOT}${name}`,
     secret,
     devSecret: env.TROUPE_SECRET === undefined,
+    roomTtlMs,
   }
 }
 

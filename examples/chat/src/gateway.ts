@@ -2,6 +2,12 @@
 // a WebSocket endpoint (/ws, `ws` package) where each connection becomes a
 // session actor. Frames are size-limited, rate-limited per connection and
 // parsed here; a bad frame is answered with an error to that page only.
+//
+// Admission: at most MAX_SESSIONS_PER_ADDRESS connections per client
+// address, and a connection must sign in within HELLO_TIMEOUT_MS. Those that
+// have not signed in yet are capped per address (MAX_PENDING_PER_ADDRESS)
+// and per node (MAX_PENDING_PER_NODE, the oldest is closed to make room), so
+// sockets that never say hello cannot keep a real page out.
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -9,9 +15,21 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { RawData } from 'ws'
-import type { ActorRef, ActorSystem } from '@troupe/runtime'
+import type { ActorRef, ActorSystem, TimerHandle } from '@troupe/runtime'
+import { addressKey } from './client-address.js'
 import type { NodeDirectory } from './directory.js'
-import { FRAME_BURST, FRAMES_PER_SECOND, MAX_BUFFERED_BYTES, MAX_FRAME_BYTES, MAX_REJECTED_FRAMES, MAX_SESSIONS_PER_NODE } from './limits.js'
+import {
+  FRAME_BURST,
+  FRAMES_PER_SECOND,
+  HELLO_TIMEOUT_MS,
+  MAX_BUFFERED_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_PENDING_PER_ADDRESS,
+  MAX_PENDING_PER_NODE,
+  MAX_REJECTED_FRAMES,
+  MAX_SESSIONS_PER_ADDRESS,
+  MAX_SESSIONS_PER_NODE,
+} from './limits.js'
 import { ChatErrorCode } from './protocol.js'
 import type { NodeInfo, ServerFrame } from './protocol.js'
 import type { BrowserLink, SessionDef, SessionProtocol } from './session.js'
@@ -21,6 +39,9 @@ import { parseClientFrame } from './validate.js'
 const PUBLIC = new URL('./public/', import.meta.url)
 /** How long pages get to answer the close handshake when the node stops. */
 const CLOSE_GRACE_MS = 1000
+/** Close codes a page can tell apart (the reason says the same in words). */
+const CLOSE_POLICY = 1008
+const CLOSE_TRY_LATER = 1013
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -47,6 +68,10 @@ export class Gateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false })
   private readonly files = new Map<string, Buffer>()
   private readonly links = new Map<WebSocket, { link: BrowserLink; ref: ActorRef<SessionProtocol> }>()
+  /** Connections per client address key, signed in or not. */
+  private readonly perAddress = new Map<string, number>()
+  /** Connections that have not signed in yet, oldest first, with their deadline. */
+  private readonly pending = new Map<WebSocket, { addr: string; deadline: TimerHandle }>()
   private readonly keyPrefix: string
   private nextSession = 1
   private directory: NodeDirectory | null = null
@@ -84,12 +109,13 @@ export class Gateway {
     for (const ws of this.links.keys()) ws.close(1001, 'node stopping')
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     // A page that does not answer the close handshake does not hold the node up.
-    const timer = setTimeout(() => {
+    const { clock } = this.o.system
+    const timer = clock.setTimer(CLOSE_GRACE_MS, () => {
       for (const ws of this.links.keys()) ws.terminate()
       this.server.closeAllConnections()
-    }, CLOSE_GRACE_MS)
+    })
     await closed
-    clearTimeout(timer)
+    clock.clearTimer(timer)
   }
 
   private http(req: IncomingMessage, res: ServerResponse): void {
@@ -98,7 +124,7 @@ export class Gateway {
     const file = STATIC[path]
     if (file !== undefined) return this.reply(res, 200, file.type, this.files.get(file.file)!)
     if (path === '/api/nodes') return this.json(res, { self: this.o.system.name, nodes: this.nodes() })
-    if (path === '/healthz') return this.json(res, { node: this.o.system.name, sessions: this.links.size, ...this.o.health() })
+    if (path === '/healthz') return this.json(res, { node: this.o.system.name, sessions: this.links.size, pending: this.pending.size, ...this.o.health() })
     this.reply(res, 404, 'text/plain', 'not found')
   }
 
@@ -114,12 +140,54 @@ export class Gateway {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {})
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return void socket.destroy()
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws))
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, addressKey(req.socket.remoteAddress)))
   }
 
-  private accept(ws: WebSocket): void {
+  /** Whether one more connection from `addr` may come in; closes it (or the oldest unsigned one) if not. */
+  private admit(ws: WebSocket, addr: string): boolean {
+    if ((this.perAddress.get(addr) ?? 0) >= MAX_SESSIONS_PER_ADDRESS) {
+      ws.close(CLOSE_POLICY, `at most ${MAX_SESSIONS_PER_ADDRESS} connections per address`)
+      return false
+    }
+    let pendingHere = 0
+    for (const p of this.pending.values()) if (p.addr === addr) pendingHere++
+    if (pendingHere >= MAX_PENDING_PER_ADDRESS) {
+      ws.close(CLOSE_POLICY, `at most ${MAX_PENDING_PER_ADDRESS} connections per address before signing in`)
+      return false
+    }
+    // A full node (or a full waiting room) makes space by closing the
+    // connection that has waited longest without signing in, so the newest
+    // caller gets its few seconds; only signed-in pages fill a node for good.
+    if (this.links.size >= MAX_SESSIONS_PER_NODE || this.pending.size >= MAX_PENDING_PER_NODE) {
+      const oldest = this.pending.keys().next()
+      if (oldest.done) {
+        ws.close(CLOSE_TRY_LATER, 'node full, try another')
+        return false
+      }
+      this.settle(oldest.value)
+      oldest.value.close(CLOSE_TRY_LATER, 'node busy: sign in sooner')
+    }
+    return true
+  }
+
+  /** The connection signed in or closed: it no longer waits. */
+  private settle(ws: WebSocket): void {
+    const p = this.pending.get(ws)
+    if (p === undefined) return
+    this.o.system.clock.clearTimer(p.deadline)
+    this.pending.delete(ws)
+  }
+
+  private accept(ws: WebSocket, addr: string): void {
     ws.on('error', () => {}) // a broken socket also emits close
-    if (this.links.size >= MAX_SESSIONS_PER_NODE) return ws.close(1013, 'node full, try another')
+    if (!this.admit(ws, addr)) return
+    const { system } = this.o
+    this.perAddress.set(addr, (this.perAddress.get(addr) ?? 0) + 1)
+    const deadline = system.clock.setTimer(HELLO_TIMEOUT_MS, () => {
+      this.settle(ws)
+      ws.close(CLOSE_POLICY, `sign in within ${HELLO_TIMEOUT_MS / 1000} s`)
+    })
+    this.pending.set(ws, { addr, deadline })
     const n = this.nextSession++
     const link: BrowserLink = {
       send(frame: ServerFrame) {
@@ -129,10 +197,10 @@ export class Gateway {
         ws.send(JSON.stringify(frame))
       },
       close: (code, reason) => ws.close(code, reason),
+      signedIn: () => this.settle(ws),
     }
-    const { system } = this.o
     const ref = system.spawn(this.o.session, { name: `session-${n}` })
-    ref.tell('attach', { key: `${this.keyPrefix}.${n}`, link })
+    ref.tell('attach', { key: `${this.keyPrefix}.${n}`, addr, link })
     this.links.set(ws, { link, ref })
     link.send({ t: 'node', node: system.name, nodes: this.nodes() })
 
@@ -156,6 +224,10 @@ export class Gateway {
       }
     })
     ws.on('close', () => {
+      this.settle(ws)
+      const left = (this.perAddress.get(addr) ?? 1) - 1
+      if (left > 0) this.perAddress.set(addr, left)
+      else this.perAddress.delete(addr)
       this.links.delete(ws)
       system.stop(ref).catch(() => {}) // already stopped with the system
     })

@@ -3,8 +3,22 @@
 
 /** Lines each room keeps in its durable history (ring buffer). */
 export const HISTORY_PER_ROOM = 100
-/** Rooms the history group will hold; a post to one more is refused (ROOM_LIMIT). */
+/** Rooms the history group will hold; creating one more is refused (ROOM_LIMIT) until a room expires. */
 export const MAX_ROOMS = 1000
+/** Live rooms one user name may have created; one more is refused (ROOM_BUDGET) until one of them expires. */
+export const ROOMS_PER_USER = 5
+/** Live rooms one client address (IPv4, or IPv6 /64) may have created, whatever names it uses. */
+export const ROOMS_PER_ADDRESS = 10
+/**
+ * A room nobody is in and nobody posts to expires (with its history) this
+ * long after its last activity, by the history log's clock. The default; a
+ * node's --room-ttl-ms (CHAT_ROOM_TTL_MS) changes it for the rooms it creates.
+ */
+export const ROOM_TTL_MS = 60 * 60_000
+/** The shortest room TTL a node accepts. */
+export const MIN_ROOM_TTL_MS = 1000
+/** The history looks for expired rooms at most this often (log time), and always before it creates one. */
+export const EXPIRY_SCAN_EVERY_MS = 1000
 /** Longest line, in characters (code points) after trimming. */
 export const MAX_TEXT_CHARS = 500
 /** Room names: lower-case letters, digits, '-' and '_', starting with a letter or digit. */
@@ -33,6 +47,14 @@ export const MAX_LIMITED_USERS = 10_000
 export const MAX_ROOMS_PER_SESSION = 20
 /** Connections one node serves at once. */
 export const MAX_SESSIONS_PER_NODE = 1000
+/** Connections from one client address (IPv4, or IPv6 /64) on one node, signed in or not. */
+export const MAX_SESSIONS_PER_ADDRESS = 20
+/** A connection must sign in (hello) within this long, or it is closed (1008). */
+export const HELLO_TIMEOUT_MS = 5000
+/** Connections from one address that have not signed in yet; one more is closed at once (1008). */
+export const MAX_PENDING_PER_ADDRESS = 4
+/** Connections on a node that have not signed in yet; past this the oldest of them is closed (1013) to make room. */
+export const MAX_PENDING_PER_NODE = 100
 /** Connections (sessions) one room tracks for presence. */
 export const MAX_MEMBERS_PER_ROOM = 10_000
 /** Frames a session actor holds before the connection counts as flooding. */

@@ -68,6 +68,7 @@ export const ChatErrorCode = {
   NotInRoom: 'NOT_IN_ROOM',
   RoomFull: 'ROOM_FULL',
   RoomLimit: 'ROOM_LIMIT',
+  RoomBudget: 'ROOM_BUDGET',
   Unavailable: 'UNAVAILABLE',
   ServerBusy: 'SERVER_BUSY',
 } as const

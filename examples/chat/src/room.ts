@@ -14,12 +14,13 @@ import { defineActor, entityActivation, entityId } from '@troupe/runtime'
 import type { ActorContext, ActorDef, PubSub } from '@troupe/runtime'
 import type { RaftGroup } from '@troupe/raft'
 import { isRaftGroupError } from '@troupe/raft'
-import type { HistoryCommand, HistoryQuery, HistoryQueryResult } from './history.js'
+import { historyRefusal } from './history.js'
+import type { HistoryCommand, HistoryQuery, HistoryQueryResult, HistoryResult } from './history.js'
 import { MAX_MEMBERS_PER_ROOM, PRESENCE_TTL_MS, REQUEST_TIMEOUT_MS } from './limits.js'
 import { ChatErrorCode, roomTopic } from './protocol.js'
 import type { ChatMessage, RoomEvent } from './protocol.js'
 
-export type HistoryGroup = RaftGroup<HistoryCommand, ChatMessage, HistoryQuery, HistoryQueryResult>
+export type HistoryGroup = RaftGroup<HistoryCommand, HistoryResult, HistoryQuery, HistoryQueryResult>
 
 /** One browser connection, as a room knows it. `key` is unique in the cluster. */
 export interface Presence {
@@ -42,6 +43,13 @@ interface RoomState {
 export interface RoomServices {
   history: HistoryGroup
   pubsub: PubSub
+  /** TTL of the rooms this node creates; a room with members tells the history it is alive several times per TTL. */
+  roomTtlMs: number
+}
+
+/** How often a room with members tells the history it is still in use: four times per TTL, at most once a minute. */
+export function touchEveryMs(roomTtlMs: number): number {
+  return Math.min(60_000, Math.max(250, Math.floor(roomTtlMs / 4)))
 }
 
 /** Propose a little under the session's own deadline, so the room answers before the session gives up. */
@@ -53,6 +61,7 @@ export function roomEntity(services: RoomServices) {
     initial: (ctx): RoomState => ({ room: entityId(ctx), token: entityActivation(ctx)?.token ?? 0, sessions: new Map(), published: '' }),
     onStart(s, ctx) {
       ctx.timers.startPeriodic('sweep', PRESENCE_TTL_MS / 3, 'sweep', undefined)
+      ctx.timers.startPeriodic('touch', touchEveryMs(services.roomTtlMs), 'touch', undefined)
     },
     handlers: {
       /** A session enters the room: it gets the host and members (the history it reads from the group itself). */
@@ -74,16 +83,17 @@ export function roomEntity(services: RoomServices) {
         if (s.sessions.delete(key)) publishPresence(s, ctx, services, false)
       },
       /** Stores a line in the history group, then publishes it to every member on every node. */
-      async post(s, p: Presence & { text: string; cid: string }, ctx): Promise<RoomReply<{ msg: ChatMessage }>> {
+      async post(s, p: Presence & { addr: string; text: string; cid: string }, ctx): Promise<RoomReply<{ msg: ChatMessage }>> {
         touch(s, p, ctx)
         publishPresence(s, ctx, services, false)
         let msg: ChatMessage
         try {
-          msg = await services.history.propose({ op: 'append', room: s.room, user: p.user, text: p.text, cid: p.cid, token: s.token }, { timeoutMs: PROPOSE_TIMEOUT_MS })
+          const command: HistoryCommand = { op: 'append', room: s.room, user: p.user, text: p.text, cid: p.cid, token: s.token, by: { user: p.user, addr: p.addr }, ttlMs: services.roomTtlMs }
+          msg = (await services.history.propose(command, { timeoutMs: PROPOSE_TIMEOUT_MS })) as ChatMessage
         } catch (err) {
-          if (isRaftGroupError(err, 'COMMAND_FAILED') && err.message.startsWith('ROOM_LIMIT')) {
-            return { ok: false, code: ChatErrorCode.RoomLimit, message: err.message.replace(/^ROOM_LIMIT: /, '') }
-          }
+          // The room expired while its members were away, and its creator's budget (or the table) is full.
+          const refusal = historyRefusal(err)
+          if (refusal !== null) return { ok: false, ...refusal }
           if (isRaftGroupError(err, 'COMMAND_FAILED') && err.message.startsWith('FENCED')) {
             // A newer activation of this room runs elsewhere: this one stops; the page's retry reaches the new one.
             ctx.stop()
@@ -95,6 +105,12 @@ export function roomEntity(services: RoomServices) {
         const event: RoomEvent = { t: 'message', room: s.room, msg }
         services.pubsub.publish(roomTopic(s.room), event)
         return { ok: true, msg }
+      },
+      /** While anyone is here, the history keeps the room (a touch does not create one that expired). */
+      touch(s) {
+        if (s.sessions.size === 0) return
+        // Not awaited: a lost touch is made up by the next one, well within the TTL.
+        services.history.propose({ op: 'touch', room: s.room, token: s.token }, { timeoutMs: PROPOSE_TIMEOUT_MS }).catch(() => {})
       },
       sweep(s, _: void, ctx) {
         const oldest = ctx.system.clock.now() - PRESENCE_TTL_MS

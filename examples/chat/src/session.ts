@@ -8,6 +8,7 @@ import type { ActorContext, ActorDef, ActorRef, PubSub, Published } from '@troup
 import { MAX_LIMITED_USERS, MAX_ROOMS_PER_SESSION, POST_BURST, POSTS_PER_SECOND, PRESENCE_HEARTBEAT_MS, REQUEST_TIMEOUT_MS, SESSION_MAILBOX, TYPING_EVERY_MS } from './limits.js'
 import { ChatErrorCode, roomTopic } from './protocol.js'
 import type { ChatMessage, ClientFrame, RoomEvent, RoomSummary, ServerFrame } from './protocol.js'
+import { historyRefusal } from './history.js'
 import type { HistoryGroup, RoomProtocol } from './room.js'
 import { KeyedLimiter } from './token-bucket.js'
 
@@ -15,6 +16,8 @@ import { KeyedLimiter } from './token-bucket.js'
 export interface BrowserLink {
   send(frame: ServerFrame): void
   close(code: number, reason: string): void
+  /** The page signed in: the gateway stops its sign-in deadline. */
+  signedIn(): void
 }
 
 export interface SessionServices {
@@ -23,6 +26,8 @@ export interface SessionServices {
   pubsub: PubSub
   /** Posts per user on this node (shared by all of this node's sessions). */
   postLimiter: KeyedLimiter
+  /** TTL of the rooms this node creates (they expire this long after their last activity). */
+  roomTtlMs: number
 }
 
 export function newPostLimiter(): KeyedLimiter {
@@ -31,6 +36,8 @@ export function newPostLimiter(): KeyedLimiter {
 
 interface SessionState {
   key: string
+  /** The client's address key (client-address.ts): room creation is budgeted per address. */
+  addr: string
   link: BrowserLink
   user: string | null
   rooms: Set<string>
@@ -41,7 +48,7 @@ interface SessionState {
 export function sessionActor(services: SessionServices) {
   return defineActor({
     name: 'session',
-    initial: (): SessionState => ({ key: '', link: { send() {}, close() {} }, user: null, rooms: new Set(), typingMs: new Map() }),
+    initial: (): SessionState => ({ key: '', addr: '', link: { send() {}, close() {}, signedIn() {} }, user: null, rooms: new Set(), typingMs: new Map() }),
     onStart(_s, ctx) {
       ctx.timers.startPeriodic('heartbeat', PRESENCE_HEARTBEAT_MS, 'heartbeat', undefined)
     },
@@ -52,8 +59,9 @@ export function sessionActor(services: SessionServices) {
     supervision: { onFailure: 'resume' },
     mailbox: { capacity: SESSION_MAILBOX, overflow: 'reject' },
     handlers: {
-      attach(s, p: { key: string; link: BrowserLink }) {
+      attach(s, p: { key: string; addr: string; link: BrowserLink }) {
         s.key = p.key
+        s.addr = p.addr
         s.link = p.link
       },
       async frame(s, f: ClientFrame, ctx) {
@@ -110,6 +118,7 @@ function hello(s: SessionState, user: string): void {
     return s.link.send({ t: 'error', code: ChatErrorCode.BadRequest, message: `Already signed in as ${s.user} on this connection.` })
   }
   s.user = user
+  s.link.signedIn()
   s.link.send({ t: 'welcome', user })
 }
 
@@ -126,6 +135,12 @@ async function join(s: SessionState, user: string, room: string, ctx: ActorConte
     // subscription stays and reaches it when it can.
     if (!(isTroupeError(err) && err.code === 'ASK_TIMEOUT')) throw err
   }
+  // Opening a room that does not exist creates it, within this user's and address's budget.
+  const refused = await openRoom(s, user, room, services)
+  if (refused !== null) {
+    if (!s.rooms.has(room)) await services.pubsub.unsubscribe(roomTopic(room), ctx.self)
+    return s.link.send({ t: 'error', ...refused, room })
+  }
   const reply = await services.room(room).ask('join', { key: s.key, user }, { timeoutMs: REQUEST_TIMEOUT_MS })
   if (!reply.ok) {
     if (!s.rooms.has(room)) await services.pubsub.unsubscribe(roomTopic(room), ctx.self)
@@ -134,6 +149,20 @@ async function join(s: SessionState, user: string, room: string, ctx: ActorConte
   const history = (await services.history.read({ op: 'history', room }, { timeoutMs: REQUEST_TIMEOUT_MS })) as ChatMessage[]
   s.rooms.add(room)
   s.link.send({ t: 'joined', room, host: reply.host, members: reply.members, history })
+}
+
+/** Makes sure `room` exists in the history (creating it if need be); the refusal if it may not be created. */
+async function openRoom(s: SessionState, user: string, room: string, services: SessionServices): Promise<{ code: ChatErrorCode; message: string } | null> {
+  const lines = await services.history.read({ op: 'room', room }, { timeoutMs: REQUEST_TIMEOUT_MS })
+  if (lines !== null) return null
+  try {
+    await services.history.propose({ op: 'create', room, by: { user, addr: s.addr }, ttlMs: services.roomTtlMs }, { timeoutMs: REQUEST_TIMEOUT_MS })
+    return null
+  } catch (err) {
+    const refusal = historyRefusal(err)
+    if (refusal === null) throw err
+    return refusal
+  }
 }
 
 async function post(s: SessionState, user: string, f: Extract<ClientFrame, { t: 'post' }>, ctx: ActorContext<any>, services: SessionServices): Promise<void> {
@@ -145,7 +174,7 @@ async function post(s: SessionState, user: string, f: Extract<ClientFrame, { t: 
     return s.link.send({ t: 'error', code: ChatErrorCode.RateLimited, message: `Slow down: ${POSTS_PER_SECOND} message per second (next in ${(waitMs / 1000).toFixed(1)} s).`, room, cid })
   }
   try {
-    const reply = await services.room(room).ask('post', { key: s.key, user, text: f.text, cid }, { timeoutMs: REQUEST_TIMEOUT_MS })
+    const reply = await services.room(room).ask('post', { key: s.key, user, addr: s.addr, text: f.text, cid }, { timeoutMs: REQUEST_TIMEOUT_MS })
     if (!reply.ok) return s.link.send({ t: 'error', code: reply.code, message: reply.message, room, cid })
     s.link.send({ t: 'posted', room, cid, msg: reply.msg })
     // A line sent ends a bout of typing: the next keystroke may say so at once.

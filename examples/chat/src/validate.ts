@@ -1,9 +1,10 @@
 // Checks what a browser sends before anything acts on it. Everything from
 // the network is untrusted: a frame that does not fit the protocol is
 // answered with an error for that one connection and goes no further.
-import { CID_PATTERN, MAX_FRAME_BYTES, MAX_TEXT_CHARS, ROOM_PATTERN, USER_PATTERN } from './limits.js'
+import { CID_PATTERN, MAX_FRAME_BYTES, MAX_TEXT_CHARS, ROOM_PATTERN } from './limits.js'
 import { ChatErrorCode } from './protocol.js'
 import type { ClientFrame } from './protocol.js'
+import { checkUserName } from './user-name.js'
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; code: ChatErrorCode; message: string; room?: string; cid?: string }
 
@@ -17,9 +18,11 @@ export function checkRoom(room: unknown): Checked<string> {
   return fail(ChatErrorCode.InvalidRoom, 'Room names are 1-32 characters: a-z, 0-9, "-" and "_", starting with a letter or digit.')
 }
 
+/** A user name, NFKC-normalised; look-alikes of another script's names are refused (user-name.ts). */
 export function checkUser(user: unknown): Checked<string> {
-  if (typeof user === 'string' && USER_PATTERN.test(user)) return { ok: true, value: user }
-  return fail(ChatErrorCode.InvalidUser, 'User names are 1-24 letters, digits, "-", "_" or ".".')
+  const checked = checkUserName(user)
+  if (checked.ok) return { ok: true, value: checked.name }
+  return fail(ChatErrorCode.InvalidUser, 'User names are 1-24 letters (one script), digits 0-9, "-", "_" or ".", and may not imitate a name in another script.')
 }
 
 /** Trims the line and checks its length and characters. */

@@ -6,7 +6,8 @@
 // room is back there with its history, and the chat goes on.
 //
 // Without /usr/bin/chromium (or CHAT_CHROMIUM, another Chromium binary) the
-// test is skipped with a note; CI installs Debian's chromium.
+// test is skipped with a note outside CI; under CI (CI set) it fails, and
+// .ci/run installs Debian's chromium.
 // CHAT_SCREENSHOT=1 writes the final page to docs/screenshot.png.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -61,7 +62,12 @@ async function sees(page: Page, text: string, timeoutMs = 20_000): Promise<void>
 
 const texts = (page: Page) => page.locator('#messages li[data-seq] .text').allTextContents()
 
-if (!existsSync(CHROMIUM)) {
+if (!existsSync(CHROMIUM) && process.env.CI) {
+  // CI installs Chromium (.ci/run); a missing browser there is a failure, never a skip.
+  test('two pages on two nodes chat in Chromium; the room survives its node', () => {
+    throw new Error(`no Chromium at ${CHROMIUM} under CI: .ci/run must install Debian's chromium`)
+  })
+} else if (!existsSync(CHROMIUM)) {
   console.log(`  SKIP browser e2e: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHAT_CHROMIUM)`)
   test.skip('two pages on two nodes chat in Chromium; the room survives its node', () => {})
 } else {

@@ -1,25 +1,63 @@
 // The HTTP JSON API and the dashboard, on node:http. Every route is a thin
 // call into the node's Raft groups and saga coordinator; bad input gets a
-// 400 with a code and a message, operating failures a 503 the client may
-// retry (POST /orders is idempotent on the order id).
+// 4xx with a code and a message (decoded in api-input.ts), operating
+// failures a 503 the client may retry (POST /orders is idempotent on the
+// order id).
+//
+// In front of the routes: a cap on open connections per client address and
+// in total, tight header and request deadlines, a request rate per address
+// (429 with Retry-After), JSON bodies only (415 otherwise, which also keeps
+// cross-site form posts out) of at most MAX_BODY_BYTES (413, judged from
+// Content-Length before reading when it is given), and the same security
+// headers as the chat gateway on every answer.
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { MAX_ORDER_QTY, PRODUCTS, WAREHOUSES, isWarehouse, productOf } from './catalog.js'
-import { isPaymentMode } from './payment-ledger.js'
+import { PRODUCTS, WAREHOUSES, productOf } from './catalog.js'
+import { decodeJson, decodeMode, decodeOrder, decodeOrderId } from './api-input.js'
+import type { Decoded, OrderRequest } from './api-input.js'
+import { addressKey } from './client-address.js'
 import type { InventoryNode } from './inventory-node.js'
+import { AddressRateLimiter } from './rate-limit.js'
 
-const MAX_BODY_BYTES = 16 * 1024
+/** Largest request body, in bytes (an order is under 200). */
+export const MAX_BODY_BYTES = 4 * 1024
+/** Requests per client address: a burst, then this many per second. */
+export const REQUEST_BURST = 100
+export const REQUESTS_PER_SECOND = 50
+/** Addresses the rate limiter tracks; the least recently seen are forgotten first. */
+const MAX_LIMITED_ADDRESSES = 10_000
+/** Open TCP connections per client address, and in total. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 32
+export const MAX_CONNECTIONS = 2000
+/** A client has this long to send its request headers, and this long for the whole request. */
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 15_000
+const MAX_HEADERS = 64
+// The dashboard loads nothing but its own files and talks only to its node.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+/** Methods per path (for 405 rather than 404 when only the method is wrong). */
+const ROUTES: Record<string, string[]> = {
+  '/healthz': ['GET'],
+  '/products': ['GET'],
+  '/stock': ['GET'],
+  '/orders': ['GET', 'POST'],
+  '/payment/mode': ['GET', 'POST'],
+  '/restock': ['GET'],
+  '/audit': ['GET'],
+}
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 }
-const ORDER_ID = /^[A-Za-z0-9_.:-]{1,100}$/
-
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -30,11 +68,39 @@ class HttpError extends Error {
   }
 }
 
+export interface HttpApiOptions {
+  /** Milliseconds now; default the node's actor system clock. */
+  now?: () => number
+}
+
 export class HttpApi {
   private readonly server: Server
+  private readonly limiter = new AddressRateLimiter(REQUEST_BURST, REQUESTS_PER_SECOND, MAX_LIMITED_ADDRESSES)
+  private readonly connections = new Map<string, number>()
+  private readonly now: () => number
 
-  constructor(private readonly node: InventoryNode) {
-    this.server = createServer((req, res) => void this.handle(req, res))
+  constructor(
+    private readonly node: InventoryNode,
+    options: HttpApiOptions = {},
+  ) {
+    this.now = options.now ?? (() => node.system.clock.now())
+    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => void this.handle(req, res))
+    this.server.maxHeadersCount = MAX_HEADERS
+    this.server.maxConnections = MAX_CONNECTIONS
+    this.server.on('connection', (socket: Socket) => this.admit(socket))
+  }
+
+  /** Counts the connection against its address; one past the cap is closed at once. */
+  private admit(socket: Socket): void {
+    const addr = addressKey(socket.remoteAddress)
+    const open = this.connections.get(addr) ?? 0
+    if (open >= MAX_CONNECTIONS_PER_ADDRESS) return void socket.destroy()
+    this.connections.set(addr, open + 1)
+    socket.once('close', () => {
+      const left = (this.connections.get(addr) ?? 1) - 1
+      if (left > 0) this.connections.set(addr, left)
+      else this.connections.delete(addr)
+    })
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -51,11 +117,20 @@ export class HttpApi {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const waitMs = this.limiter.take(addressKey(req.socket.remoteAddress), this.now())
+      if (waitMs > 0) {
+        res.setHeader('retry-after', String(Math.ceil(waitMs / 1000)))
+        throw new HttpError(429, 'RATE_LIMITED', `at most ${REQUESTS_PER_SECOND} requests per second per address`)
+      }
       const url = new URL(req.url ?? '/', 'http://x')
       const body = await this.route(req.method ?? 'GET', url.pathname, req, res)
       if (body !== undefined) send(res, 200, body)
     } catch (err) {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.code, message: err.message })
+      if (err instanceof HttpError) {
+        // A refused body may still be arriving: answer, then close rather than read it.
+        if (!req.complete) res.setHeader('connection', 'close')
+        return send(res, err.status, { error: err.code, message: err.message })
+      }
       const code = String((err as { code?: unknown })?.code ?? 'INTERNAL')
       send(res, 503, { error: code, message: String((err as Error)?.message ?? err) })
     }
@@ -65,7 +140,7 @@ export class HttpApi {
     const n = this.node
     const asset = STATIC[path]
     if (method === 'GET' && asset) {
-      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-store', ...SECURITY_HEADERS })
       res.end(await readFile(`${PUBLIC_DIR}${asset.file}`))
       return undefined
     }
@@ -73,36 +148,33 @@ export class HttpApi {
     if (method === 'GET' && path === '/products') return { products: PRODUCTS, warehouses: WAREHOUSES }
     if (method === 'GET' && path === '/stock') return { node: n.name, warehouses: await n.stockView() }
     if (method === 'GET' && path === '/orders') return { node: n.name, orders: await n.recentOrders() }
-    if (method === 'POST' && path === '/orders') return this.placeOrder(await readJson(req))
+    if (method === 'POST' && path === '/orders') return this.placeOrder(decoded(decodeOrder(await readJson(req))))
     if (method === 'GET' && path.startsWith('/orders/')) {
-      const id = decodeURIComponent(path.slice('/orders/'.length))
-      if (!ORDER_ID.test(id)) throw new HttpError(400, 'INVALID_ID', 'order ids are 1-100 letters, digits, _ . : -')
+      const id = decoded(decodeOrderId(path.slice('/orders/'.length)))
       const order = await n.order(id)
       if (order === null) throw new HttpError(404, 'NOT_FOUND', `no order ${id}`)
       return order
     }
     if (method === 'GET' && path === '/payment/mode') return { mode: await n.paymentMode() }
     if (method === 'POST' && path === '/payment/mode') {
-      const mode = ((await readJson(req)) as { mode?: unknown })?.mode
-      if (!isPaymentMode(mode)) throw new HttpError(400, 'INVALID_MODE', "mode is one of 'ok', 'fail', 'timeout', 'slow'")
+      const mode = decoded(decodeMode(await readJson(req)))
       await n.setPaymentMode(mode)
       return { mode }
     }
     if (method === 'GET' && path === '/restock') return await n.restockStatus()
     if (method === 'GET' && path === '/audit') return await n.audit()
-    throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`)
+    const allowed = ROUTES[path] ?? (path.startsWith('/orders/') ? ['GET'] : STATIC[path] ? ['GET'] : undefined)
+    if (allowed !== undefined) {
+      res.setHeader('allow', allowed.join(', '))
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}`)
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`)
   }
 
-  private async placeOrder(body: unknown): Promise<unknown> {
-    const b = (body ?? {}) as { sku?: unknown; qty?: unknown; warehouse?: unknown; id?: unknown }
-    const product = typeof b.sku === 'string' ? productOf(b.sku) : undefined
-    if (product === undefined) throw new HttpError(400, 'UNKNOWN_SKU', `sku is one of ${PRODUCTS.map((p) => p.sku).join(', ')}`)
-    const qty = b.qty
-    if (!(typeof qty === 'number' && Number.isInteger(qty) && qty >= 1 && qty <= MAX_ORDER_QTY)) throw new HttpError(400, 'INVALID_QTY', `qty is an integer in 1..${MAX_ORDER_QTY}`)
-    if (!isWarehouse(b.warehouse)) throw new HttpError(400, 'UNKNOWN_WAREHOUSE', `warehouse is one of ${WAREHOUSES.join(', ')}`)
-    if (b.id !== undefined && !(typeof b.id === 'string' && ORDER_ID.test(b.id))) throw new HttpError(400, 'INVALID_ID', 'id is 1-100 letters, digits, _ . : -')
+  private async placeOrder(o: OrderRequest): Promise<unknown> {
+    const product = productOf(o.sku)!
     try {
-      return await this.node.placeOrder({ sku: product.sku, qty, warehouse: b.warehouse, amountCents: product.priceCents * qty }, b.id as string | undefined)
+      return await this.node.placeOrder({ sku: product.sku, qty: o.qty, warehouse: o.warehouse, amountCents: product.priceCents * o.qty }, o.id)
     } catch (err) {
       if ((err as { code?: unknown })?.code === 'SAGA_ID_CONFLICT') throw new HttpError(409, 'ID_CONFLICT', (err as Error).message)
       throw err
@@ -112,11 +184,21 @@ export class HttpApi {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.end()
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS })
   res.end(JSON.stringify(body))
 }
 
+function decoded<T>(d: Decoded<T>): T {
+  if (!d.ok) throw new HttpError(d.status, d.code, d.message)
+  return d.value
+}
+
+/** The request's JSON body: application/json, at most MAX_BODY_BYTES; an empty body is not JSON. */
 async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'bodies are application/json')
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `bodies are at most ${MAX_BODY_BYTES} bytes`)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -124,9 +206,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `bodies are at most ${MAX_BODY_BYTES} bytes`)
     chunks.push(chunk)
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null')
-  } catch {
-    throw new HttpError(400, 'INVALID_JSON', 'the body is not JSON')
-  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text.trim() === '') throw new HttpError(400, 'INVALID_BODY', 'the body is a JSON object')
+  return decoded(decodeJson(text))
 }

@@ -151,7 +151,7 @@ export async function startInventoryNode(config: InventoryNodeConfig, log: (line
     health: () => ({ node: config.name, up: cluster.upMembers(), status: cluster.status }),
     stockView: readStock,
     async placeOrder(input, id) {
-      const orderId = id ?? `${config.name}-${Date.now().toString(36)}-${++seq}`
+      const orderId = id ?? `${config.name}-${system.clock.now().toString(36)}-${++seq}`
       const started = await sagas.start(placeOrderSaga, input, { id: orderId })
       if (!recent.includes(started.id)) recent.unshift(started.id)
       if (recent.length > MAX_RECENT_ORDERS) recent.length = MAX_RECENT_ORDERS

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { SimDisk } from '../../testkit/src/sim-disk.js'
+import { SimDisk } from '@troupe/testkit'
 import type { LogStorage } from '../src/storage.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { diskConformance } from '../../testkit/src/conformance/disk-suite.js'
+import { diskConformance } from '@troupe/testkit/conformance'
 import { NodeDisk } from '../src/node-disk.js'
 
 const root = await mkdtemp(join(tmpdir(), 'troupe-node-disk-'))

@@ -5,13 +5,15 @@ import { appendDurably, sleep } from './internal/durable-append.js'
 import type { AppendEnv } from './internal/durable-append.js'
 import { orchestratorDef } from './internal/orchestrator.js'
 import type { OrchestratorEnv } from './internal/orchestrator.js'
+import { historyProblem } from './internal/history-check.js'
 import { SagaMachine } from './internal/saga-machine.js'
+import { SagaWaiters } from './internal/saga-waiters.js'
 import { roundTrip, sameEncoding } from './log/record-codec.js'
 import type { SagaLog } from './log/saga-log.js'
 import type { SagaRecord, SagaRecordBody } from './records.js'
 import { errorInfo, isFinished } from './records.js'
 import type { RetryPolicy } from './retry-policy.js'
-import { resolveRetry } from './retry-policy.js'
+import { resolveRetry, retryDelayMs } from './retry-policy.js'
 import type { SagaListener } from './saga-events.js'
 import { Listeners } from './saga-events.js'
 import type { SagaResult, SagaStatus } from './saga-status.js'
@@ -49,11 +51,6 @@ interface Active {
   saga: string
 }
 
-interface Waiter {
-  resolve(result: SagaResult): void
-  reject(err: unknown): void
-}
-
 /**
  * Runs sagas on one node: records them in the log, drives each with an
  * orchestrator actor, resumes unfinished ones after a restart (`recover`)
@@ -68,7 +65,7 @@ export class SagaCoordinator {
   private readonly log: SagaLog
   private readonly definitions = new Map<string, SagaPlan>()
   private readonly active = new Map<string, Active>()
-  private readonly waiters = new Map<string, Waiter[]>()
+  private readonly waiters: SagaWaiters
   private readonly starting = new Map<string, Promise<{ id: string; created: boolean }>>()
   private readonly listeners: Listeners
   private readonly maxActive: number
@@ -86,6 +83,7 @@ export class SagaCoordinator {
     this.maxActive = options.maxActiveSagas ?? 10_000
     this.pollMs = options.pollMs ?? 200
     this.report = options.report ?? ((line) => console.error(line))
+    this.waiters = new SagaWaiters(this.system.clock)
     this.listeners = new Listeners((err) => this.report(`saga listener threw: ${String(err)}`))
     const retry = resolveRetry(options.logRetry, { attempts: Infinity, backoffMs: 50, maxBackoffMs: 2_000 }, 'logRetry')
     this.appendEnv = { log: this.log, clock: this.system.clock, retry, closed: () => this.closed }
@@ -139,7 +137,7 @@ export class SagaCoordinator {
     }
     const started = this.stamp({ type: 'SagaStarted', saga: def.name, input: copy, owner: this.node })
     // The first steps' StepScheduled go in the same append: one durable write fewer per saga.
-    const machine = new SagaMachine(def.plan)
+    const machine = new SagaMachine(def.plan, retryDelayMs)
     machine.apply(started, false)
     const first = machine.next()
     const records = [started, ...first.records.map((body) => this.stamp(body))]
@@ -185,7 +183,7 @@ export class SagaCoordinator {
     const deadline = options.timeoutMs === undefined ? Infinity : this.system.clock.now() + options.timeoutMs
     for (;;) {
       if (this.active.has(id)) {
-        const outcome = await this.waitLocal(id, deadline)
+        const outcome = await this.waiters.wait(id, deadline)
         if (outcome) return outcome
         continue // fenced: another node drives it now; read the log
       }
@@ -257,8 +255,7 @@ export class SagaCoordinator {
     const refs = [...this.active.values()].map((a) => a.ref).filter((r): r is ActorRef => r !== null)
     await Promise.all(refs.map((ref) => this.system.stop(ref).catch(() => undefined)))
     this.active.clear()
-    for (const [id, list] of this.waiters) for (const w of list) w.reject(new SagaError('CLOSED', `coordinator closed while waiting for ${id}`))
-    this.waiters.clear()
+    this.waiters.close()
   }
 
   private async resume(id: string, history: SagaRecord[], reason: 'recovery' | 'takeover' | 'retry'): Promise<boolean> {
@@ -341,7 +338,7 @@ export class SagaCoordinator {
       this.report(`saga ${id} (${plan.name}) is STUCK: the undo of step ${stuck.step} failed past its policy (${stuck.error.message}); it was compensating because ${machine.cause!.step} failed: ${machine.cause!.error.message}`)
       this.listeners.emit({ type: 'stuck', sagaId: id, saga: plan.name, step: stuck.step, error: stuck.error, cause: machine.cause! })
     }
-    this.settleWaiters(id, (w) => w.resolve(result))
+    this.waiters.finished(id, result)
   }
 
   private onFenced(id: string, plan: SagaPlan): void {
@@ -349,7 +346,7 @@ export class SagaCoordinator {
     this.report(`saga ${id} (${plan.name}): another coordinator appended to its history; ${this.node} stopped driving it`)
     this.listeners.emit({ type: 'fenced', sagaId: id, saga: plan.name })
     // Waiters go on by reading the log (see wait).
-    this.settleWaiters(id, (w) => w.reject(fencedSignal))
+    this.waiters.fenced(id)
   }
 
   private onFailed(id: string, plan: SagaPlan, err: unknown): void {
@@ -361,41 +358,7 @@ export class SagaCoordinator {
     this.report(`saga ${id} (${saga}) cannot be driven on ${this.node}: ${(err as Error)?.message ?? String(err)}`)
     this.listeners.emit({ type: 'error', sagaId: id, saga, error: errorInfo(err) })
     const error = isSagaError(err) ? err : new SagaError('LOG_FAILED', `saga ${id}: ${(err as Error)?.message ?? String(err)}`, { cause: err })
-    this.settleWaiters(id, (w) => w.reject(error))
-  }
-
-  private waitLocal(id: string, deadline: number): Promise<SagaResult | null> {
-    return new Promise<SagaResult | null>((resolve, reject) => {
-      const list = this.waiters.get(id) ?? []
-      let timer: ReturnType<typeof this.system.clock.setTimer> | null = null
-      const waiter: Waiter = {
-        resolve: (r) => {
-          if (timer) this.system.clock.clearTimer(timer)
-          resolve(r)
-        },
-        reject: (e) => {
-          if (timer) this.system.clock.clearTimer(timer)
-          if (e === fencedSignal) resolve(null)
-          else reject(e)
-        },
-      }
-      list.push(waiter)
-      this.waiters.set(id, list)
-      if (deadline !== Infinity) {
-        timer = this.system.clock.setTimer(Math.max(0, deadline - this.system.clock.now()), () => {
-          const current = this.waiters.get(id)
-          if (current) this.waiters.set(id, current.filter((w) => w !== waiter))
-          reject(new SagaError('WAIT_TIMEOUT', `saga ${id} still running`))
-        })
-      }
-    })
-  }
-
-  private settleWaiters(id: string, fn: (w: Waiter) => void): void {
-    const list = this.waiters.get(id)
-    if (!list) return
-    this.waiters.delete(id)
-    for (const w of list) fn(w)
+    this.waiters.failed(id, error)
   }
 
   private stamp(body: SagaRecordBody): SagaRecord {
@@ -410,15 +373,4 @@ export class SagaCoordinator {
   private checkOpen(): void {
     if (this.closed) throw new SagaError('CLOSED', `saga coordinator on ${this.node} is closed`)
   }
-}
-
-const fencedSignal = new SagaError('SAGA_FENCED', 'fenced')
-
-/** Why the history cannot be driven by this plan (a step the plan does not have), or null. */
-function historyProblem(plan: SagaPlan, history: readonly SagaRecord[]): string | null {
-  for (const r of history) {
-    if ('step' in r && typeof r.step === 'string' && !plan.steps.has(r.step)) return `the history names step '${r.step}'`
-    if (r.type === 'CompensationStarted') for (const s of r.order) if (!plan.steps.get(s)?.hasUndo) return `the compensation order names '${s}', which has no undo`
-  }
-  return null
 }

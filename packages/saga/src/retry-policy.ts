@@ -1,3 +1,5 @@
+import { backoffDelayMs, InvariantError } from '@troupe/runtime'
+import type { BackoffPolicy } from '@troupe/runtime'
 import { SagaError } from './errors.js'
 
 /** How often and how patiently a step (or an undo) is tried again after a failure. */
@@ -43,8 +45,25 @@ export function checkTimeout(timeoutMs: number | undefined, fallback: number, wh
   return t
 }
 
-/** Delay before the try that follows the `failures`-th failure (exponential, capped). */
-export function backoffDelayMs(policy: ResolvedRetryPolicy, failures: number): number {
-  const exponent = Math.min(Math.max(failures - 1, 0), 30)
-  return Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** exponent)
+/** The shared backoff policy a resolved retry policy stands for (no jitter: the delays are exact). */
+function backoffOf(policy: ResolvedRetryPolicy): BackoffPolicy {
+  return { minMs: policy.backoffMs, maxMs: policy.maxBackoffMs, maxExponent: 30, jitter: 'none' }
 }
+
+/** Without jitter the backoff takes no random number. */
+function noRandom(): number {
+  throw new InvariantError('a backoff without jitter drew a random number')
+}
+
+/** Delay before the try that follows the `failures`-th failure: `backoffMs` doubled per failure after the first, capped. */
+export function retryDelayMs(policy: ResolvedRetryPolicy, failures: number): number {
+  return backoffDelayMs(backoffOf(policy), Math.max(failures - 1, 0), noRandom)
+}
+
+/** Equal jitter over a chosen delay: uniform between half and all of it (one random number), so retries of many sagas spread out. */
+export function spreadDelayMs(delayMs: number, random: () => number): number {
+  return backoffDelayMs({ minMs: delayMs, maxMs: delayMs, jitter: 'equal' }, 0, random)
+}
+
+/** How a machine learns its retry delays (`retryDelayMs`; the machine itself loads no runtime). */
+export type RetryDelay = (policy: ResolvedRetryPolicy, failures: number) => number

@@ -4,6 +4,7 @@ import { saga } from '../src/index.js'
 import type { SagaRecordBody } from '../src/index.js'
 import { recordedAttemptsMax, SagaMachine } from '../src/internal/saga-machine.js'
 import type { Batch } from '../src/internal/saga-machine.js'
+import { retryDelayMs } from '../src/retry-policy.js'
 
 const def = saga<null>('m')
   .step('a', { do: () => 1, undo: () => {} })
@@ -25,7 +26,7 @@ function drive(m: SagaMachine, out: string[]): void {
 }
 
 test('forward: each record is appended before the call it announces; stages wait for every parallel step', () => {
-  const m = new SagaMachine(def.plan)
+  const m = new SagaMachine(def.plan, retryDelayMs)
   m.apply(at({ type: 'SagaStarted', saga: 'm', input: null, owner: 'n' }), false)
   const out: string[] = []
   drive(m, out)
@@ -42,7 +43,7 @@ test('forward: each record is appended before the call it announces; stages wait
 })
 
 test('recovery: a step scheduled without an outcome is dispatched again (same key, next attempt); nothing runs from replay alone', () => {
-  const m = new SagaMachine(def.plan)
+  const m = new SagaMachine(def.plan, retryDelayMs)
   const history: SagaRecordBody[] = [
     { type: 'SagaStarted', saga: 'm', input: null, owner: 'n' },
     { type: 'StepScheduled', step: 'a', attempt: 1 },
@@ -54,7 +55,7 @@ test('recovery: a step scheduled without an outcome is dispatched again (same ke
 })
 
 test('recovery while compensating: the undo in progress is retried, then the rest in the recorded order', () => {
-  const m = new SagaMachine(def.plan)
+  const m = new SagaMachine(def.plan, retryDelayMs)
   const history: SagaRecordBody[] = [
     { type: 'SagaStarted', saga: 'm', input: null, owner: 'n' },
     { type: 'StepScheduled', step: 'a', attempt: 1 },
@@ -77,7 +78,7 @@ test('recovery while compensating: the undo in progress is retried, then the res
 })
 
 test('a stale outcome (an older attempt, or after a timeout) changes nothing', () => {
-  const m = new SagaMachine(def.plan)
+  const m = new SagaMachine(def.plan, retryDelayMs)
   m.apply(at({ type: 'SagaStarted', saga: 'm', input: null, owner: 'n' }), false)
   drive(m, [])
   assert.is(m.settle('do', 'a', 1, { ok: false, error: { name: 'SagaError', message: 't', code: 'STEP_TIMEOUT' }, retryable: true }), true)
@@ -85,7 +86,7 @@ test('a stale outcome (an older attempt, or after a timeout) changes nothing', (
 })
 
 test('retries past recordedAttemptsMax are not recorded one by one', () => {
-  const m = new SagaMachine(def.plan)
+  const m = new SagaMachine(def.plan, retryDelayMs)
   for (const r of [
     { type: 'SagaStarted', saga: 'm', input: null, owner: 'n' },
     { type: 'StepScheduled', step: 'a', attempt: 1 },

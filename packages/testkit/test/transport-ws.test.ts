@@ -1,8 +1,6 @@
 import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
-import { ActorSystem } from '@troupe/runtime'
-// Until @troupe/runtime exports the transport, the test reaches it by path.
-import { WebSocketTransport } from '../../runtime/src/ws/index.js'
+import { ActorSystem, WebSocketTransport } from '@troupe/runtime'
 import { transportConformance } from '../src/conformance/transport-suite.js'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

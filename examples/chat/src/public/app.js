@@ -83,11 +83,17 @@ function connect() {
     }
     onFrame(frame)
   }
-  ws.onclose = () => {
+  ws.onclose = (e) => {
     if (state.ws !== ws) return
     state.ws = null
     state.ready = false
     for (const view of state.rooms.values()) view.status = 'joining'
+    // A node closes a connection that does not sign in within a few seconds:
+    // without a name, connect again once one is picked.
+    if (!state.user) {
+      setConnection('closed', e.reason ? `not connected (${e.reason})` : 'not connected')
+      return askName()
+    }
     const delayMs = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(state.attempt, 10)) * (0.5 + Math.random() / 2)
     state.attempt++
     const next = candidates()[state.attempt % candidates().length]
@@ -127,6 +133,9 @@ function onFrame(f) {
       return setNodes(f.nodes)
     case 'welcome':
       state.ready = true
+      // The node normalises the name (NFKC): keep its spelling.
+      state.user = f.user
+      store.set('user', f.user)
       $('me').textContent = f.user
       for (const room of new Set([...state.wanted, ...state.rooms.keys()])) join(room)
       send({ t: 'rooms' })
@@ -457,11 +466,15 @@ function start() {
     if (name === '') return
     state.user = name
     store.set('user', name)
-    send({ t: 'hello', user: name })
+    // Connected already: sign in; otherwise the connection signs in once it is open.
+    if (state.ws) send({ t: 'hello', user: name })
+    else connect()
   })
   setInterval(() => state.ready && send({ t: 'rooms' }), ROOMS_POLL_MS)
   render()
-  connect()
+  // A node closes connections that do not sign in soon: connect once there is a name.
+  if (state.user) connect()
+  else askName()
 }
 
 start()

@@ -3,7 +3,7 @@ import { isSagaError, SagaError } from '../errors.js'
 import type { AppendRequest, SagaLog } from '../log/saga-log.js'
 import { sameEncoding } from '../log/record-codec.js'
 import type { ResolvedRetryPolicy } from '../retry-policy.js'
-import { backoffDelayMs } from '../retry-policy.js'
+import { retryDelayMs } from '../retry-policy.js'
 
 export interface AppendEnv {
   log: SagaLog
@@ -41,7 +41,7 @@ export async function appendDurably(env: AppendEnv, req: AppendRequest): Promise
       if (!isSagaError(err, 'LOG_UNAVAILABLE')) throw err
       unsure = true
     }
-    await sleep(env.clock, backoffDelayMs(env.retry, tries))
+    await sleep(env.clock, retryDelayMs(env.retry, tries))
   }
   throw new SagaError('LOG_FAILED', `the log stayed unavailable for ${env.retry.attempts} tries appending to ${req.id}`)
 }
@@ -57,7 +57,7 @@ async function appliedEarlier(env: AppendEnv, req: AppendRequest): Promise<boole
     } catch (err) {
       if (!isSagaError(err, 'LOG_UNAVAILABLE')) throw err
     }
-    await sleep(env.clock, backoffDelayMs(env.retry, tries))
+    await sleep(env.clock, retryDelayMs(env.retry, tries))
   }
   throw new SagaError('LOG_FAILED', `the log stayed unavailable for ${env.retry.attempts} tries reading ${req.id}`)
 }

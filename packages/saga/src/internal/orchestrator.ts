@@ -7,6 +7,7 @@ import type { SagaLog } from '../log/saga-log.js'
 import type { SagaRecord } from '../records.js'
 import { errorInfo } from '../records.js'
 import type { ResolvedRetryPolicy } from '../retry-policy.js'
+import { retryDelayMs, spreadDelayMs } from '../retry-policy.js'
 import type { SagaEvent } from '../saga-events.js'
 import { appendDurably } from './durable-append.js'
 import type { Call, CallOutcome, CallPhase } from './saga-machine.js'
@@ -77,7 +78,7 @@ export class Driver {
     if (env.started) {
       this.machine = env.started.machine
     } else {
-      this.machine = new SagaMachine(env.plan)
+      this.machine = new SagaMachine(env.plan, retryDelayMs)
       for (const record of env.history) this.machine.apply(record, false)
     }
   }
@@ -125,7 +126,7 @@ export class Driver {
     if (this.stopped || this.env.closed()) return
     const batch = this.machine.next()
     for (const t of batch.timers) {
-      ctx.timers.startSingle(`retry:${t.phase}:${t.step}`, jitter(t.delayMs, ctx.system.random), 'retryDue', { phase: t.phase, step: t.step })
+      ctx.timers.startSingle(`retry:${t.phase}:${t.step}`, spreadDelayMs(t.delayMs, ctx.system.random), 'retryDue', { phase: t.phase, step: t.step })
     }
     if (batch.records.length > 0) {
       const atMs = ctx.system.clock.now()
@@ -217,11 +218,6 @@ export class Driver {
     if (!p) throw new SagaError('UNKNOWN_SAGA', `saga ${this.env.plan.name} has no step '${step}'`)
     return p
   }
-}
-
-/** Equal jitter: between half and all of the delay, so retries of many sagas spread out. */
-function jitter(delayMs: number, random: () => number): number {
-  return delayMs / 2 + (delayMs / 2) * random()
 }
 
 function matchesAny(matchers: readonly ErrorMatcher[], err: unknown): boolean {

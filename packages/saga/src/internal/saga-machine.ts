@@ -1,7 +1,7 @@
 import { InvariantError } from '@troupe/runtime/errors'
 import type { SagaPlan, StepPlan } from '../definition.js'
 import type { ErrorInfo, FailureCause, SagaRecord, SagaRecordBody } from '../records.js'
-import { backoffDelayMs } from '../retry-policy.js'
+import type { RetryDelay } from '../retry-policy.js'
 
 /**
  * Tries beyond this many are not recorded one by one (a retriable step
@@ -97,7 +97,11 @@ export class SagaMachine {
   /** Outcomes waiting to be recorded before anything acts on them. */
   private pending: SagaRecordBody[] = []
 
-  constructor(readonly plan: SagaPlan) {
+  constructor(
+    readonly plan: SagaPlan,
+    /** The backoff before a retry (`retryDelayMs`), passed in so the machine loads no runtime. */
+    private readonly retryDelayMs: RetryDelay,
+  ) {
     for (const s of plan.steps.values()) this.steps.set(s.name, { ...callState(), result: undefined, scheduledAt: -1, completedAt: -1 })
   }
 
@@ -294,7 +298,7 @@ export class SagaMachine {
     if (s.status === 'retrying' && !s.retryReady) {
       if (!s.timerArmed) {
         s.timerArmed = true
-        batch.timers.push({ phase, step: p.name, delayMs: backoffDelayMs(policy, s.failures) })
+        batch.timers.push({ phase, step: p.name, delayMs: this.retryDelayMs(policy, s.failures) })
       }
       return
     }

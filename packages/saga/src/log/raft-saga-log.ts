@@ -1,6 +1,7 @@
 import type { ApplyMeta, GroupOptions, RaftGroup, StateMachine } from '@troupe/raft'
 import { group } from '@troupe/raft'
 import type { ActorSystem } from '@troupe/runtime'
+import { errorCode, isRetryable } from '@troupe/runtime'
 import { SagaError } from '../errors.js'
 import type { SagaRecord } from '../records.js'
 import type { AppendRequest, SagaLog } from './saga-log.js'
@@ -73,9 +74,6 @@ interface Queued {
   resolve(outcome: AppendOutcome): void
   reject(err: unknown): void
 }
-
-/** Raft errors after which the command may still apply (or certainly did not): try the same append again. */
-const unavailable = new Set(['NOT_LEADER', 'TIMEOUT', 'OVERLOADED', 'SESSION_EXPIRED', 'ASK_TIMEOUT', 'NODE_UNREACHABLE', 'ACTOR_NOT_FOUND', 'BACKPRESSURE', 'MAILBOX_FULL'])
 
 /**
  * A SagaLog on a Raft group: an append is durable (fdatasynced on a
@@ -191,10 +189,18 @@ export class RaftSagaLog implements SagaLog {
   }
 }
 
+/**
+ * LOG_UNAVAILABLE for the failures after which the command may still apply
+ * (or certainly did not), so the same append is tried again: the group's
+ * retryable ones (NOT_LEADER, TIMEOUT, OVERLOADED, SESSION_EXPIRED) and the
+ * runtime's on the ask to the local Raft host. A full host mailbox
+ * (MAILBOX_FULL, not retryable in general) is one too: the request never
+ * reached the host.
+ */
 function mapError(err: unknown, what: string): SagaError {
-  const code = (err as { code?: unknown } | null)?.code
+  const code = errorCode(err)
   const message = `${what}: ${(err as Error)?.message ?? String(err)}`
-  if (typeof code === 'string' && unavailable.has(code)) return new SagaError('LOG_UNAVAILABLE', message, { cause: err })
+  if (isRetryable(err) || code === 'MAILBOX_FULL') return new SagaError('LOG_UNAVAILABLE', message, { cause: err })
   if (code === 'INVALID_ARGUMENT') return new SagaError('INVALID_ARGUMENT', message, { cause: err })
   return new SagaError('LOG_FAILED', message, { cause: err })
 }

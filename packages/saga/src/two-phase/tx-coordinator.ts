@@ -7,7 +7,7 @@ import type { SagaLog } from '../log/saga-log.js'
 import type { ErrorInfo, SagaRecord, SagaRecordBody, TxParticipantAddress } from '../records.js'
 import { errorInfo } from '../records.js'
 import type { RetryPolicy } from '../retry-policy.js'
-import { backoffDelayMs, resolveRetry } from '../retry-policy.js'
+import { resolveRetry, retryDelayMs } from '../retry-policy.js'
 import type { ResolvedRetryPolicy } from '../retry-policy.js'
 import type { TxCoordinatorProtocol, TxDecision, TxParticipantProtocol } from './tx-protocol.js'
 import { TX_COORDINATOR_NAME } from './tx-protocol.js'
@@ -217,7 +217,7 @@ export class TwoPhaseCoordinator {
           await ref.ask(decision, { txId }, { timeoutMs: this.deliveryTimeoutMs })
           return true
         } catch {
-          await sleep(this.system.clock, backoffDelayMs(this.delivery, tries))
+          await sleep(this.system.clock, retryDelayMs(this.delivery, tries))
         }
       }
       return false
