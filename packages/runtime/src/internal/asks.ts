@@ -17,7 +17,8 @@ export interface AskAddress {
  * went to; the target only decides how its message travels.
  */
 export class Asks {
-  private readonly wheel: DeadlineWheel
+  /** @internal */
+  readonly wheel: DeadlineWheel
   /** Asks waiting for a reply from another node, by ask id. */
   private readonly remote = new Map<number, PendingAsk>()
   private nextId: number
@@ -69,22 +70,10 @@ export class Asks {
     }
   }
 
-  /** @internal */
-  settled(ask: PendingAsk): void {
-    this.wheel.remove(ask)
-    this.untrack(ask)
-  }
-
-  /** @internal */
+  /** @internal the ask settled or expired while a reply from another node was awaited. */
   untrack(ask: PendingAsk): void {
-    if (ask.id === 0) return
     this.remote.delete(ask.id)
     ask.id = 0
-  }
-
-  /** @internal */
-  arm(ask: PendingAsk): void {
-    this.wheel.add(ask, this.clock.now() + ask.timeoutMs)
   }
 }
 
@@ -110,28 +99,32 @@ export class PendingAsk implements ReplyTarget, Expiring {
     private readonly onResolve: (v: unknown) => void,
     private readonly onReject: (e: unknown) => void,
   ) {
-    asks.arm(this)
+    asks.wheel.add(this, asks.clock.now() + timeoutMs)
   }
 
   expire(): void {
     if (this.done) return
     this.done = true
-    this.asks.untrack(this)
+    if (this.id !== 0) this.asks.untrack(this)
     this.onReject(new TroupeError('ASK_TIMEOUT', `${this.describe()} timed out after ${this.timeoutMs} ms`))
   }
 
   resolve(value: unknown): void {
     if (this.done) return this.asks.lateReply(this.describe(), value)
-    this.done = true
-    this.asks.settled(this)
+    this.settle()
     this.onResolve(value)
   }
 
   reject(error: unknown): void {
     if (this.done) return
-    this.done = true
-    this.asks.settled(this)
+    this.settle()
     this.onReject(error)
+  }
+
+  private settle(): void {
+    this.done = true
+    this.asks.wheel.remove(this)
+    if (this.id !== 0) this.asks.untrack(this)
   }
 
   private describe(): string {
