@@ -1,6 +1,6 @@
-import type { NameInfo } from './commands.js'
-import type { Lease } from './lease.js'
-import type { AcquireOptions, Leases, WatchOptions } from './leases.js'
+import type { NameInfo } from './core/commands.js'
+import type { Lease } from './client/lease.js'
+import type { AcquireOptions, WatchOptions } from './client/options.js'
 
 /** Who leads an election: the value it campaigned with and its fencing token. */
 export interface ElectionLeader {
@@ -12,6 +12,13 @@ export interface ElectionLeader {
 /** Lease names of elections live under this prefix. */
 export const ELECTION_PREFIX = 'election/'
 
+/** What an election needs of a lease client (`Leases` is one). */
+export interface ElectionLeases {
+  acquire(name: string, options: AcquireOptions): Promise<Lease>
+  get(name: string): Promise<NameInfo>
+  watch(name: string, options: WatchOptions): AsyncGenerator<NameInfo, void, undefined>
+}
+
 /**
  * Leader election on leases: a candidate campaigns by queueing for the
  * election's exclusive lease; it leads while it holds it (its `signal` says
@@ -19,7 +26,7 @@ export const ELECTION_PREFIX = 'election/'
  * Candidates are served in the order they campaigned.
  */
 export class Election {
-  constructor(private readonly leases: Leases) {}
+  constructor(private readonly leases: ElectionLeases) {}
 
   campaign(election: string, value: string, options: Omit<AcquireOptions, 'mode' | 'value'> = {}): Promise<Lease> {
     return this.leases.acquire(ELECTION_PREFIX + election, { ...options, mode: 'exclusive', value })

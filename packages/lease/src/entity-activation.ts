@@ -1,7 +1,7 @@
 import type { ActivationGuard } from '@troupe/runtime'
 import { LeaseError } from './lease-error.js'
-import { ttlProblem } from './lease.js'
-import type { Leases } from './leases.js'
+import { ttlProblem } from './client/lease.js'
+import type { Leases } from './client/leases.js'
 
 export interface LeaseActivationGuardOptions {
   /** TTL of each entity's lease, in ms (default: the Leases client's default TTL). A crashed owner's entities move after about this long. */

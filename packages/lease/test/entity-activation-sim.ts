@@ -22,8 +22,8 @@ import { checkLeaseSafety, Nemesis, SimWorld, traced } from '@troupe/testkit'
 import type { FenceEvent, ScenarioResult } from '@troupe/testkit'
 import { leaseActivationGuard } from '../src/entity-activation.js'
 import { FenceGuard } from '../src/fence-guard.js'
-import { Leases } from '../src/leases.js'
-import type { LeaseRaftGroup } from '../src/lease-group.js'
+import { Leases } from '../src/client/leases.js'
+import type { LeaseRaftGroup } from '../src/server/raft-lease-group.js'
 import { AppliedLeases, GROUP_ID, HOST, memberBoot, sleep } from './sim-harness.js'
 
 export interface EntityActivationSimOptions {

@@ -3,18 +3,15 @@
 // leader's clock, after a delay on the injected clock. Faults: lost replies
 // (the command applied, the client times out), an unreachable group, and
 // leader changes (a new term: the service's expiry judge starts afresh).
+// A request that gets no answer fails as a RaftGroup's would: RaftGroupError
+// TIMEOUT, which is retryable.
 import type { ActorSystem, ManualClock } from '@troupe/runtime'
-import type { LeaseCommand, LeaseQuery } from '../src/commands.js'
-import type { GroupRequestOptions, LeaseGroup, LeaseReplica, ReplicaRole } from '../src/group.js'
-import { LeaseService } from '../src/lease-service.js'
-import type { LeaseServiceOptions } from '../src/lease-service.js'
-import type { LeaseTable } from '../src/lease-table.js'
-
-export class FakeGroupError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message)
-  }
-}
+import { RaftGroupError } from '@troupe/raft'
+import type { LeaseCommand, LeaseQuery } from '../src/core/commands.js'
+import type { GroupRequestOptions, LeaseGroup, LeaseReplica, ReplicaRole } from '../src/server/group-handle.js'
+import { LeaseService } from '../src/server/lease-service.js'
+import type { LeaseServiceOptions } from '../src/server/lease-service.js'
+import type { LeaseTable } from '../src/core/lease-table.js'
 
 /**
  * The replica side (`propose`, `read`, `role`) is what the lease service
@@ -31,6 +28,8 @@ export class FakeGroup implements LeaseReplica {
   loseReplies = 0
   /** Requests neither apply nor get answers: they time out. */
   unreachable = false
+  /** The next requests fail with these errors (one each, in order) without applying. */
+  readonly failures: unknown[] = []
   readonly applied: LeaseCommand[] = []
   /** Reads clients sent (not the service's own). */
   reads = 0
@@ -81,11 +80,16 @@ export class FakeGroup implements LeaseReplica {
   private request(options: GroupRequestOptions = {}, run: () => unknown): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 1000
     return new Promise((resolve, reject) => {
-      const timeout = () => reject(new FakeGroupError('TIMEOUT', `no answer within ${timeoutMs} ms`))
+      const timeout = () => reject(new RaftGroupError('TIMEOUT', `no answer within ${timeoutMs} ms`))
       const timer = this.clock.setTimer(timeoutMs, timeout)
       if (this.unreachable) return
+      const failure = this.failures.length > 0 ? { error: this.failures.shift() } : null
       this.clock.setTimer(this.latencyMs, () => {
         if (this.unreachable) return
+        if (failure !== null) {
+          this.clock.clearTimer(timer)
+          return reject(failure.error)
+        }
         const result = run()
         if (this.loseReplies > 0) {
           this.loseReplies--

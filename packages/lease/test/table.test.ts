@@ -1,10 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Prng } from '@troupe/testkit'
-import { ExpiryJudge } from '../src/expiry-judge.js'
-import { LeaseTable } from '../src/lease-table.js'
-import type { LeaseTableOptions } from '../src/lease-table.js'
-import type { AcquireCommand, LeaseCommand, LeaseMode, LeaseResult } from '../src/commands.js'
+import { ExpiryJudge } from '../src/core/expiry-judge.js'
+import { LeaseTable } from '../src/core/lease-table.js'
+import type { LeaseTableOptions } from '../src/core/lease-table.js'
+import type { AcquireCommand, LeaseCommand, LeaseMode, LeaseResult } from '../src/core/commands.js'
 
 /** A table fed by a pretend log: each command gets the next index, the current term and leader clock. */
 class Log {

@@ -8,8 +8,8 @@
 // idle, watches cost no reads.
 import { Nemesis, SimWorld, traced } from '@troupe/testkit'
 import type { ScenarioResult } from '@troupe/testkit'
-import type { NameInfo } from '../src/commands.js'
-import { Leases } from '../src/leases.js'
+import type { NameInfo } from '../src/core/commands.js'
+import { Leases } from '../src/client/leases.js'
 import { AppliedLeases, clientBoot, memberBoot, sleep } from './sim-harness.js'
 import type { ClientApp, MemberApp } from './sim-harness.js'
 

@@ -1,5 +1,5 @@
-import { decodeConfChange } from '../src/index.js'
-import type { Entry, HardState, RaftMessage, Ready, ReadContext, Snapshot } from '../src/index.js'
+import { decodeConfChange } from '../src/core.js'
+import type { Entry, HardState, RaftMessage, Ready, ReadContext, Snapshot } from '../src/core.js'
 
 const utf8 = new TextDecoder()
 

@@ -1,5 +1,5 @@
-import { bootstrapState, emptyState, RaftCore, RaftError } from '../src/index.js'
-import type { ConfChangeType, PersistedState, RaftMessage, RaftOptions, Ready, Snapshot } from '../src/index.js'
+import { bootstrapState, emptyState, RaftCore, RaftError } from '../src/core.js'
+import type { ConfChangeType, PersistedState, RaftMessage, RaftOptions, Ready, Snapshot } from '../src/core.js'
 import { describeEntry, describeMessage, describeReady, describeSnapshotMeta } from './describe.js'
 
 const utf8 = new TextEncoder()

@@ -1,5 +1,5 @@
-import { bootstrapState, emptyState, RaftCore, RaftError } from '../src/index.js'
-import type { PersistedState, RaftMessage, RaftOptions, Ready } from '../src/index.js'
+import { bootstrapState, emptyState, RaftCore, RaftError } from '../src/core.js'
+import type { PersistedState, RaftMessage, RaftOptions, Ready } from '../src/core.js'
 import { MemoryLog } from './interaction-env.js'
 
 /** A tiny seeded PRNG (mulberry32): the whole run replays from its seed. */

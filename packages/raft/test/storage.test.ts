@@ -7,7 +7,7 @@ import type { LogStorage } from '../src/storage.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'
 import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
-import { storageConformance, type StorageHarness } from './storage-suite.js'
+import { storageConformance, type StorageHarness } from '../src/testing.js'
 
 storageConformance('MemoryLogStorage', async () => {
   let store = new MemoryLogStorage()

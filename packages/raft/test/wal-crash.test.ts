@@ -4,7 +4,7 @@ import { SimDisk } from '@troupe/testkit'
 import type { Entry, HardState, LogStorage, PersistedState, Snapshot } from '../src/storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'
 import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
-import { render } from './storage-suite.js'
+import { render } from '../src/testing.js'
 
 /**
  * Crash torture: random writes from several groups, syncs, disk I/O that

@@ -5,7 +5,7 @@ import type { LogStorage } from '../src/storage.js'
 import { MemoryLogStorage } from '../src/storage/memory-log-storage.js'
 import type { WalOptions } from '../src/storage/wal-options.js'
 import { WriteAheadLog } from '../src/storage/write-ahead-log.js'
-import { entries, entry, render, snapshotAt } from './storage-suite.js'
+import { entries, entry, render, snapshotAt } from '../src/testing.js'
 
 const dir = 'wal'
 

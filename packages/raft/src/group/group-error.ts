@@ -45,6 +45,15 @@ export class RaftGroupError extends CodedError<RaftGroupErrorCode> {
   }
 }
 
+/**
+ * The error a failed host reply becomes for the caller: the reply's code, message and leader hint.
+ * The reply's `retry` (whether the handle resends before its deadline) does not carry over:
+ * `retryable` follows from the code, and says whether the caller may send the command again.
+ */
+export function replyError(r: { code: RaftGroupErrorCode; message: string; leader: string | null }): RaftGroupError {
+  return new RaftGroupError(r.code, r.message, r.leader)
+}
+
 /** True when `err` is a RaftGroupError, optionally with the given code. */
 export function isRaftGroupError(err: unknown, code?: RaftGroupErrorCode): err is RaftGroupError {
   return err instanceof RaftGroupError && (code === undefined || err.code === code)

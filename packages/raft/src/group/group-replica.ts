@@ -1,10 +1,12 @@
-import type { RaftCore } from '../internal/raft-core.js'
+import type { ConfChange } from '../internal/conf-change.js'
 import type { RaftMessage } from '../internal/message.js'
+import type { ProposalHandle, RaftCore, RaftStatus } from '../internal/raft-core.js'
 import type { ReadState, Role } from '../internal/raft.js'
 import type { Ready, SoftState } from '../internal/ready.js'
 import type { ClusterConfig, Entry, LogStorage, Snapshot } from '../storage.js'
 import { decodeCommand } from './command-codec.js'
-import { errorReply, okReply, type GroupSpec, type GroupStatus, type HostReply, type QuiesceMessage } from './host-protocol.js'
+import { errorReply, okReply, type GroupSpec, type GroupStatus, type HostReply, type Reply } from './host-protocol.js'
+import { QuietState } from './quiescence.js'
 import type { ReplicatedMachine } from './replicated-machine.js'
 
 /** What a replica needs from the host that runs it. */
@@ -12,11 +14,9 @@ export interface ReplicaPort {
   readonly self: string
   now(): number
   /** Queues a message for `to`; the host batches per node and sends at the end of its turn. */
-  send(to: string, group: string, msg: RaftMessage | QuiesceMessage): void
+  send(to: string, group: string, msg: RaftMessage): void
   log(line: string): void
 }
-
-export type Reply = (reply: HostReply) => void
 
 interface PendingProposal {
   term: number
@@ -56,11 +56,8 @@ export class GroupReplica {
   config: ClusterConfig
   /** The Ready being persisted, or null. */
   inflight: Ready | null = null
-  quiesced = false
-  /** Ticks since something happened (a request, entries, commits, a role change). */
-  idleTicks = 0
-  /** The leader decided to quiesce at the next heartbeat round. */
-  wantQuiesce = false
+  /** Whether the group sleeps here; owned by the host's Quiescence. */
+  readonly quiet = new QuietState()
   stopped = false
   readonly pending = new Map<number, PendingProposal>()
   readonly reads = new Map<string, PendingRead>()
@@ -72,7 +69,7 @@ export class GroupReplica {
 
   constructor(
     readonly id: string,
-    readonly core: RaftCore,
+    private readonly core: RaftCore,
     readonly storage: LogStorage,
     readonly machine: ReplicatedMachine,
     private readonly spec: GroupSpec,
@@ -89,8 +86,57 @@ export class GroupReplica {
     return this.pending.size + this.reads.size + this.transfers.length
   }
 
-  /** Takes the next Ready, buffers its writes and sends its messages. True if it must wait for a sync. */
-  startReady(): boolean {
+  // --- the core ---------------------------------------------------------------
+
+  tick(): void {
+    this.core.tick()
+  }
+
+  step(m: RaftMessage): void {
+    this.core.step(m)
+  }
+
+  hasReady(): boolean {
+    return this.core.hasReady()
+  }
+
+  /** Starts an election at once (a new group's first candidate). */
+  campaign(): void {
+    this.core.campaign()
+  }
+
+  raftStatus(): RaftStatus {
+    return this.core.status()
+  }
+
+  /** The core's configuration now (it may run ahead of `config`, which follows applied entries). */
+  coreConfig(): ClusterConfig {
+    return this.core.status().config
+  }
+
+  /** Appends `data` if this replica leads; throws the core's RaftError otherwise. Wait for it with `addProposal`. */
+  propose(data: Uint8Array): ProposalHandle {
+    return this.core.propose(data)
+  }
+
+  proposeConfChange(change: ConfChange): ProposalHandle {
+    return this.core.proposeConfChange(change)
+  }
+
+  /** Asks for a read index under `ctx` (on a follower: from the leader); throws the core's RaftError. Wait for it with `addRead`. */
+  readIndex(ctx: string): void {
+    this.core.readIndex(ctx)
+  }
+
+  /** Throws the core's RaftError; wait for the new leader with `addTransfer`. */
+  transferLeadership(to: string): void {
+    this.core.transferLeadership(to)
+  }
+
+  // --- the Ready loop -----------------------------------------------------------
+
+  /** Takes the next Ready, buffers its writes and sends its messages. The caller syncs if `mustSync`, then calls `finishReady`. */
+  startReady(): Ready {
     const rd = this.core.ready()
     this.inflight = rd
     if (rd.softState !== null) {
@@ -103,9 +149,7 @@ export class GroupReplica {
     if (rd.entries.length > 0) this.storage.append(rd.entries)
     if (rd.hardState !== null) this.storage.setHardState(rd.hardState)
     for (const m of rd.messages) this.port.send(m.to, this.id, m)
-    if (rd.entries.length > 0 || rd.committedEntries.length > 0 || rd.snapshot !== null || rd.softState !== null) this.idleTicks = 0
-    if (this.wantQuiesce) this.sendQuiesce(rd)
-    return rd.mustSync
+    return rd
   }
 
   /** The Ready's writes are durable: send what vouches for them, apply, serve reads, advance. */
@@ -205,62 +249,18 @@ export class GroupReplica {
     this.stats.snapshotsTaken++
   }
 
-  // --- quiescence ----------------------------------------------------------
-
-  /** On the leader: nothing to replicate, every follower caught up and its node recently heard from. */
-  canQuiesce(quiesceAfterTicks: number, live: (node: string) => boolean): boolean {
-    if (this.role !== 'leader' || this.inflight !== null || this.pendingCount > 0 || this.idleTicks < quiesceAfterTicks) return false
-    const st = this.core.status()
-    if (st.role !== 'leader' || st.leadTransferee !== null || st.commit !== st.lastIndex || st.applied !== st.commit) return false
-    for (const p of st.progress) {
-      if (p.id === this.port.self) continue
-      if (p.match !== st.lastIndex || p.state !== 'replicate' || !live(p.id)) return false
-    }
-    return true
-  }
-
-  /** Quiesces right behind a heartbeat round, so each follower has the final commit index before it stops ticking. */
-  private sendQuiesce(rd: Ready): void {
-    const st = this.core.status()
-    const followers = st.progress.filter((p) => p.id !== this.port.self).map((p) => p.id)
-    const beat = new Set(rd.messages.filter((m) => m.type === 'heartbeat').map((m) => m.to))
-    if (st.role !== 'leader' || !followers.every((f) => beat.has(f))) return
-    this.wantQuiesce = false
-    if (st.commit !== st.lastIndex || rd.entries.length > 0 || this.pendingCount > 0) return
-    const q: QuiesceMessage = { type: 'quiesce', term: st.term, commit: st.commit, lastIndex: st.lastIndex }
-    for (const f of followers) this.port.send(f, this.id, { ...q })
-    this.quiesced = true
-  }
-
-  /** On a follower: the leader asked to quiesce; agree only if our log and commit match what it saw. */
-  acceptQuiesce(from: string, q: QuiesceMessage): boolean {
-    if (this.role !== 'follower' || this.leader !== from || this.inflight !== null) return false
-    const st = this.core.status()
-    return st.role === 'follower' && st.leader === from && st.term === q.term && st.commit === q.commit && st.lastIndex === q.lastIndex
-  }
-
-  /** Heartbeats of the current leader and their answers are not activity (a quiesced group sleeps on); anything else is. */
-  wakesOn(m: RaftMessage): boolean {
-    if (m.type === 'heartbeatResp') return this.role !== 'leader' || m.term !== this.term
-    if (m.type === 'heartbeat') return m.from !== this.leader || m.term !== this.term
-    return true
-  }
-
   // --- requests ---------------------------------------------------------------
 
   addProposal(index: number, term: number, reply: Reply, deadline: number): void {
     this.pending.set(index, { term, reply, deadline })
-    this.idleTicks = 0
   }
 
   addRead(ctx: string, query: unknown, reply: Reply, deadline: number): void {
     this.reads.set(ctx, { query, reply, deadline })
-    this.idleTicks = 0
   }
 
   addTransfer(to: string, reply: Reply, deadline: number): void {
     this.transfers.push({ to, reply, deadline })
-    this.idleTicks = 0
   }
 
   /** Answers requests whose deadline passed with TIMEOUT (retryable: they may still take effect). */
@@ -290,7 +290,7 @@ export class GroupReplica {
     return {
       id: this.id, node: this.port.self, role: st.role, leader: st.leader, term: st.term, commit: st.commit,
       applied: this.applied, lastIndex: st.lastIndex, snapshotIndex: this.snapshotIndex, config: st.config,
-      quiesced: this.quiesced, appliedCommands: this.machine.commandsApplied, snapshotsInstalled: this.stats.snapshotsInstalled,
+      quiesced: this.quiet.quiesced, appliedCommands: this.machine.commandsApplied, snapshotsInstalled: this.stats.snapshotsInstalled,
       snapshotsTaken: this.stats.snapshotsTaken, sessions: this.machine.sessionCount,
     }
   }

@@ -2,11 +2,11 @@ import type { ActorRef, ActorSystem } from '@troupe/runtime'
 import type { LogStorage } from '../storage.js'
 import { MemoryLogStorage } from '../storage/memory-log-storage.js'
 import { ClientSession } from './client-session.js'
-import { RaftGroupError } from './group-error.js'
-import type { GroupSpec } from './host-protocol.js'
+import { RaftGroupError, replyError } from './group-error.js'
+import type { GroupSpec, HostProtocol } from './host-protocol.js'
 import type { RaftHostOptions } from './host-options.js'
 import { RaftGroup } from './raft-group.js'
-import { RAFT_HOST_NAME, RAFT_HOST_PATH, raftHostDef, type HostProtocol } from './raft-host.js'
+import { RAFT_HOST_NAME, RAFT_HOST_PATH, raftHostDef } from './raft-host.js'
 import type { AnyStateMachine, CommandOf, QueryOf, QueryResultOf, ResultOf } from './state-machine.js'
 
 export interface GroupOptions<S extends AnyStateMachine = AnyStateMachine> {
@@ -71,7 +71,7 @@ export async function group<S extends AnyStateMachine>(
   const spec = groupSpec(system.name, options)
   const host = raftHost(system, options.host)
   const reply = await host.ask('open', { spec }, { timeoutMs: 60_000 })
-  if (!reply.ok) throw new RaftGroupError(reply.code, reply.message)
+  if (!reply.ok) throw replyError(reply)
   const maxInflight = positive(options.maxInflight ?? 1024, 'maxInflight')
   const newSession = () => new ClientSession(`${system.name}.${Math.floor(system.random() * 2 ** 48).toString(36)}`, maxInflight)
   const tickMs = options.host?.tickMs ?? 50

@@ -1,5 +1,5 @@
 import type { ConfChange } from '../internal/conf-change.js'
-import type { ClusterConfig, LogStorage } from '../storage.js'
+import type { ClusterConfig, LogStorage, PersistedState } from '../storage.js'
 import type { RaftGroupErrorCode } from './group-error.js'
 import type { AnyStateMachine } from './state-machine.js'
 
@@ -7,7 +7,28 @@ import type { AnyStateMachine } from './state-machine.js'
  * Messages of the Raft host actor (/system/raft). Requests travel between
  * hosts (forwarding to the leader) and from a node's own RaftGroup handles;
  * replies are plain values, so codes and leader hints survive the wire.
+ * `opened`, `synced` and `drain` are the host's messages to itself.
  */
+export type HostProtocol = {
+  open(p: { spec: GroupSpec }): HostReply
+  close(p: { group: string }): HostReply
+  propose(p: ProposeRequest): HostReply
+  proposeBatch(p: ProposeBatchRequest): HostReply
+  read(p: ReadRequest): HostReply
+  confChange(p: ConfChangeRequest): HostReply
+  transfer(p: TransferRequest): HostReply
+  status(p: { group: string }): GroupStatus | null
+  stats(): HostStats
+  raft(p: RaftBatch): void
+  tick(): void
+  opened(p: { spec: GroupSpec; state: PersistedState | null; error: string | null; reply: Reply }): void
+  synced(p: { batch: number; error: string | null }): void
+  drain(): void
+}
+
+/** Answers one request held on a host (by a replica, or while forwarded). */
+export type Reply = (reply: HostReply) => void
+
 export interface RequestBase {
   group: string
   /** How long the asker waits; the host gives up (TIMEOUT) after it. */
@@ -60,6 +81,13 @@ export interface TransferRequest extends RequestBase {
   to: string
 }
 
+/**
+ * A host's answer. Errors speak the group's vocabulary from here on: the
+ * router turns the core's RaftError into a RaftGroupErrorCode plus `retry`,
+ * the handle resends while `retry` holds and time is left, and what it
+ * finally throws is `replyError(reply)`: a RaftGroupError whose `retryable`
+ * (from its code) tells the caller whether to send the command again.
+ */
 export type HostReply =
   /** `leader`: the leader as the answering node knows it, so proxies learn where to send next. */
   | { ok: true; value: unknown; leader?: string | null }
@@ -69,7 +97,10 @@ export type HostReply =
       message: string
       /** The leader the answering node knows of. */
       leader: string | null
-      /** The request did not take effect, or may have: the client may send it again (same session seq). */
+      /**
+       * The handle resends the request before its deadline (same session seq): it did not take effect, or
+       * may have, and a moment or another leader may change that. Not the thrown error's `retryable`.
+       */
       retry: boolean
     }
 

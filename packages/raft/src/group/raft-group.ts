@@ -2,10 +2,9 @@ import { isTroupeError, type ActorRef, type ActorSystem } from '@troupe/runtime'
 import type { ConfChange } from '../internal/conf-change.js'
 import { ClientSession } from './client-session.js'
 import { encodeValue } from './command-codec.js'
-import { RaftGroupError } from './group-error.js'
-import type { GroupStatus, HostReply } from './host-protocol.js'
+import { RaftGroupError, replyError } from './group-error.js'
+import { errorReply, type GroupStatus, type HostProtocol, type HostReply } from './host-protocol.js'
 import { ProposeBatcher } from './propose-batcher.js'
-import type { HostProtocol } from './raft-host.js'
 
 export interface RequestOptions {
   /** Give up after this many ms (default: the group's `requestTimeoutMs`). */
@@ -116,7 +115,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
   /** Stops the group on this node; waiting requests fail with GROUP_STOPPED. The other replicas go on. */
   async stop(): Promise<void> {
     const r = await this.host.ask('close', { group: this.id })
-    if (!r.ok) throw toError(r)
+    if (!r.ok) throw replyError(r)
   }
 
   private async change(change: ConfChange, options?: RequestOptions): Promise<void> {
@@ -124,6 +123,8 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
   }
 
   /**
+   * Sends attempts until one answers, a failure says not to resend (`retry` false: thrown as is), or the
+   * deadline passes (thrown as NOT_LEADER or TIMEOUT, both retryable for the caller).
    * `attempt` sends one attempt's request. Each spells out its fields: V8 (Node 20) builds `{ ...base, a, b }`
    * through a slow path, about 4 µs per request on the hot path.
    */
@@ -140,7 +141,7 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
       const attemptMs = Math.min(remaining, this.retry.attemptTimeoutMs)
       const r = await attempt(attemptMs)
       if (r.ok) return r.value
-      if (!r.retry) throw toError(r)
+      if (!r.retry) throw replyError(r)
       last = r
       // An unanswered attempt is retried at once; a leader change gets a moment to settle.
       if (r.code !== 'TIMEOUT') {
@@ -158,17 +159,12 @@ export class RaftGroup<Command = unknown, Result = unknown, Query = unknown, Que
       return await this.host.ask(kind, payload as never, { timeoutMs: attemptMs + 200 })
     } catch (err) {
       if (isTroupeError(err, 'ACTOR_STOPPED') || isTroupeError(err, 'ACTOR_NOT_FOUND') || isTroupeError(err, 'SYSTEM_STOPPED')) {
-        return { ok: false, code: 'GROUP_STOPPED', message: `the raft host of ${this.system.name} is stopped`, leader: null, retry: false }
+        return errorReply('GROUP_STOPPED', `the raft host of ${this.system.name} is stopped`)
       }
-      if (isTroupeError(err, 'ASK_TIMEOUT')) return { ok: false, code: 'TIMEOUT', message: String(err), leader: null, retry: true }
+      if (isTroupeError(err, 'ASK_TIMEOUT')) return errorReply('TIMEOUT', String(err), null, true)
       throw err
     }
   }
-}
-
-function toError(r: HostReply): RaftGroupError {
-  if (r.ok) return new RaftGroupError('INVALID_ARGUMENT', 'not an error')
-  return new RaftGroupError(r.code, r.message, r.leader)
 }
 
 function sleep(system: ActorSystem, ms: number): Promise<void> {

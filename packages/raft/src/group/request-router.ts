@@ -1,15 +1,15 @@
 import { isTroupeError, type ActorRef, type DeferredReply } from '@troupe/runtime'
 import { applyConfChange, type ConfChange } from '../internal/conf-change.js'
 import { RaftError } from '../internal/errors.js'
+import type { RaftGroupErrorCode } from './group-error.js'
 import type { ClusterConfig } from '../storage.js'
 import { encodeCommand } from './command-codec.js'
 import { GroupProxy } from './group-proxy.js'
-import type { GroupReplica, Reply } from './group-replica.js'
+import type { GroupReplica } from './group-replica.js'
 import {
-  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest, type ReadRequest,
-  type RequestBase, type TransferRequest,
+  errorReply, okReply, requestProblem, type ConfChangeRequest, type HostProtocol, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest,
+  type ReadRequest, type Reply, type RequestBase, type TransferRequest,
 } from './host-protocol.js'
-import type { HostProtocol } from './raft-host.js'
 
 /** What the router needs from its host. */
 export interface RouterHost {
@@ -113,12 +113,12 @@ export class RequestRouter {
       return void reply.resolve(errorReply('INVALID_ARGUMENT', `command cannot be encoded: ${String(err)}`))
     }
     try {
-      const h = g.core.propose(data)
+      const h = g.propose(data)
       g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
       return void this.host.activate(g)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
-      if (err.code !== 'NOT_LEADER') return void reply.resolve(errorReply('OVERLOADED', err.message, this.host.self, true))
+      if (err.code !== 'NOT_LEADER') return void reply.resolve(refused('propose', err, this.host.self))
       return err.leaderHint
     }
   }
@@ -132,11 +132,11 @@ export class RequestRouter {
     const ctx = this.readPrefix + (++this.readSeq).toString(36)
     try {
       // On a follower the core asks the leader for its commit index and serves the read here once applied.
-      g.core.readIndex(ctx)
+      g.readIndex(ctx)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'read', p)
-      return reply.resolve(errorReply('OVERLOADED', err.message, g.leader, true))
+      return reply.resolve(refused('read', err, g.leader))
     }
     g.addRead(ctx, p.query, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
@@ -149,20 +149,19 @@ export class RequestRouter {
     const reply = this.host.deferReply()
     if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'confChange', p)
     const change: ConfChange = { type: p.change.type, node: p.change.node }
-    const config = g.core.status().config
+    const config = g.coreConfig()
     // Retries of a change that took effect succeed: membership calls are idempotent.
     if (satisfied(config, change)) return reply.resolve(okReply(null, this.host.self))
     const next = applyConfChange(config, change)
     if (typeof next === 'string') return reply.resolve(errorReply('CONF_CHANGE_REJECTED', next))
     try {
-      const h = g.core.proposeConfChange(change)
+      const h = g.proposeConfChange(change)
       g.addProposal(h.index, h.term, this.hold(reply), this.host.now() + p.timeoutMs)
       this.host.activate(g)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'confChange', p)
-      // Another change (or the term's first entry) is not applied yet: try again shortly.
-      reply.resolve(errorReply('CONF_CHANGE_REJECTED', err.message, this.host.self, true))
+      reply.resolve(refused('confChange', err, this.host.self))
     }
   }
 
@@ -174,11 +173,11 @@ export class RequestRouter {
     if (g.leader === p.to) return reply.resolve(okReply(null, p.to))
     if (g.role !== 'leader') return this.forwardOr(g, reply, g.leader, 'transfer', p)
     try {
-      g.core.transferLeadership(p.to)
+      g.transferLeadership(p.to)
     } catch (err) {
       if (!(err instanceof RaftError)) throw err
       if (err.code === 'NOT_LEADER') return this.forwardOr(g, reply, err.leaderHint, 'transfer', p)
-      return reply.resolve(errorReply('TRANSFER_REJECTED', err.message))
+      return reply.resolve(refused('transfer', err, null))
     }
     g.addTransfer(p.to, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
@@ -256,6 +255,26 @@ export class RequestRouter {
     return errorReply('OVERLOADED', `${this.waiting} requests are waiting on ${this.host.self} (maxPendingRequests)`, null, false)
   }
 
+}
+
+/**
+ * The core's refusals (other than NOT_LEADER, which forwards) in the group's vocabulary, per request:
+ * the code the client sees, and whether its handle resends before the deadline (`HostReply.retry`).
+ */
+const REFUSALS: Record<'propose' | 'read' | 'confChange' | 'transfer', { code: RaftGroupErrorCode; retry: boolean }> = {
+  /** PROPOSAL_DROPPED: the uncommitted-bytes cap, a leadership transfer under way, or this node was removed. */
+  propose: { code: 'OVERLOADED', retry: true },
+  /** READ_DROPPED: too many reads wait for their index. */
+  read: { code: 'OVERLOADED', retry: true },
+  /** Another change (or the term's first entry) is not applied yet, or proposals are dropped: try again shortly. */
+  confChange: { code: 'CONF_CHANGE_REJECTED', retry: true },
+  /** TRANSFER_REJECTED: the target is not a voter. */
+  transfer: { code: 'TRANSFER_REJECTED', retry: false },
+}
+
+function refused(kind: keyof typeof REFUSALS, err: RaftError, leader: string | null): HostReply {
+  const r = REFUSALS[kind]
+  return errorReply(r.code, err.message, leader, r.retry)
 }
 
 function satisfied(config: ClusterConfig, cc: ConfChange): boolean {

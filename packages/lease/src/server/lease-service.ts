@@ -1,0 +1,176 @@
+import { defineActor, InvariantError } from '@troupe/runtime'
+import type { ActorRef, ActorSystem } from '@troupe/runtime'
+import type { ExpireCommand, LeaseResult } from '../core/commands.js'
+import { ExpiryJudge } from '../core/expiry-judge.js'
+import { DEFAULT_TABLE_OPTIONS, LeaseTable } from '../core/lease-table.js'
+import type { LeaseTableListener, LeaseTableOptions } from '../core/lease-table.js'
+import type { LeaseReplica } from './group-handle.js'
+import { parseInboxAddress } from './inbox-protocol.js'
+import type { GrantHint, InboxProtocol } from './inbox-protocol.js'
+import { WatchService } from './watch-service.js'
+import type { WatchServiceOptions } from './watch-service.js'
+
+export interface LeaseServiceOptions {
+  /** Limits of the table; equal on every member. */
+  table?: LeaseTableOptions
+  /** How often the leader looks for due entries, in ms (default 100). Adds to the time a crashed holder's lease takes to free. */
+  reapIntervalMs?: number
+  /** Timeout of the service's own proposals, in ms (default 2000). */
+  proposeTimeoutMs?: number
+  /** Pushed watches served by this member. */
+  watch?: WatchServiceOptions
+}
+
+let serviceCount = 0
+
+export interface LeaseServiceStats {
+  rounds: number
+  expiresProposed: number
+  entriesExpired: number
+  hintsSent: number
+  /** Watch events (holder changes) and beats pushed to clients, and the watchers now registered here. */
+  watchEventsSent: number
+  watchBeatsSent: number
+  watchers: number
+}
+
+/**
+ * The lease table's host on one member node of the group. It hands the
+ * group a table (`stateMachine`); while this node's replica leads, it judges
+ * expiry by this node's clock (`ExpiryJudge`) and proposes `expire` for the
+ * entries whose TTL passed since it first saw their last renewal; and it
+ * sends `granted` hints to waiters that a release or expiry promoted. The
+ * pushed watches this member serves are its `WatchService`.
+ */
+export class LeaseService {
+  private readonly counters = { rounds: 0, expiresProposed: 0, entriesExpired: 0, hintsSent: 0 }
+  private readonly reapIntervalMs: number
+  private readonly proposeTimeoutMs: number
+  private readonly tableOptions: LeaseTableOptions
+  private currentTable: LeaseTable | null = null
+  private replica: LeaseReplica | null = null
+  private readonly judge = new ExpiryJudge()
+  private leadingNow = false
+  private actor: ActorRef | null = null
+  private stopped = false
+  private readonly listener: LeaseTableListener
+  private readonly watches: WatchService
+
+  constructor(
+    private readonly system: ActorSystem,
+    options: LeaseServiceOptions = {},
+  ) {
+    this.reapIntervalMs = options.reapIntervalMs ?? 100
+    this.proposeTimeoutMs = options.proposeTimeoutMs ?? 2000
+    this.tableOptions = options.table ?? {}
+    if (!(this.reapIntervalMs > 0)) throw new RangeError(`reapIntervalMs must be > 0, got ${this.reapIntervalMs}`)
+    const service = this
+    this.watches = new WatchService(system, {
+      get table() {
+        return service.currentTable
+      },
+      get stopped() {
+        return service.stopped
+      },
+    }, options.watch)
+    this.listener = {
+      granted: (name, entry) => {
+        if (this.leadingNow && entry.inbox !== null) this.hint(entry.inbox, { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token })
+      },
+      changed: (name) => this.watches.push(name),
+      watch: (name, request) => this.watches.subscribe(name, request),
+      restored: () => this.watches.pushAll(),
+    }
+  }
+
+  get stats(): LeaseServiceStats {
+    const w = this.watches
+    return { ...this.counters, watchEventsSent: w.stats.eventsSent, watchBeatsSent: w.stats.beatsSent, watchers: w.size }
+  }
+
+  /** The state machine factory to give the Raft group (it may call it again, e.g. before a restore). */
+  readonly stateMachine = (): LeaseTable => {
+    const table = new LeaseTable(this.tableOptions)
+    table.setListener(this.listener)
+    this.currentTable = table
+    return table
+  }
+
+  /** Whether this node's replica led the group at the last reap round. */
+  get leading(): boolean {
+    return this.leadingNow
+  }
+
+  /** The table this node's replica applies to (null before the group opened). */
+  get table(): LeaseTable | null {
+    return this.currentTable
+  }
+
+  /**
+   * Starts judging expiry through this node's replica. The rounds run in a
+   * system actor, so they stop when the actor system terminates.
+   */
+  attach(replica: LeaseReplica): void {
+    if (this.replica !== null) throw new InvariantError('LeaseService.attach called twice')
+    this.replica = replica
+    const interval = this.reapIntervalMs
+    const def = defineActor({
+      name: 'lease-service',
+      initial: () => null,
+      onStart: (_s, ctx) => ctx.timers.startSingle('reap', interval, 'reap', undefined),
+      onStop: () => {
+        this.stopped = true
+      },
+      handlers: {
+        reap: async (_s, _p: void, ctx) => {
+          // One round at a time: the next is timed from the end of this one.
+          await this.round().catch(() => undefined)
+          ctx.timers.startSingle('reap', interval, 'reap', undefined)
+        },
+      },
+      supervision: { onFailure: 'resume' },
+    })
+    const n = ++serviceCount
+    this.actor = this.system.spawnSystemActor(def, { name: `lease-service-${n}` })
+    this.watches.attach(replica, n)
+  }
+
+  /** Stops judging expiry on this node (the group goes on). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.actor !== null) await this.system.stop(this.actor).catch(() => undefined)
+    this.actor = null
+    await this.watches.stop()
+  }
+
+  private async round(): Promise<void> {
+    const replica = this.replica
+    const table = this.currentTable
+    if (replica === null || table === null || this.stopped) return
+    this.counters.rounds++
+    const role = await replica.role()
+    this.leadingNow = role.leader
+    if (!role.leader) {
+      this.judge.reset()
+      return
+    }
+    const max = this.tableOptions.maxExpireItems ?? DEFAULT_TABLE_OPTIONS.maxExpireItems
+    const items = this.judge.judge(role.term, this.system.clock.now(), table.entries(), max)
+    if (items.length === 0) return
+    const command: ExpireCommand = { op: 'expire', term: role.term, items }
+    this.counters.expiresProposed++
+    const result = (await replica.propose(command, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
+    if (result.status === 'done' && 'expired' in result) this.counters.entriesExpired += result.expired
+  }
+
+  private hint(inbox: string, hint: GrantHint): void {
+    const address = parseInboxAddress(inbox)
+    if (address === null) return
+    try {
+      this.system.remoteRef<InboxProtocol>(address.node, address.path).tell('granted', hint)
+      this.counters.hintsSent++
+    } catch {
+      // A hint is an optimisation: the waiter's next poll finds the grant.
+    }
+  }
+}
