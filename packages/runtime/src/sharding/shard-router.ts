@@ -113,7 +113,6 @@ export class ShardRouter {
     }
     // The hop gets its own deadline (what remains of the asker's), so an unanswered hop cannot leak.
     const remainingMs = Math.max(1, m.timeoutMs - (this.rc.now() - m.atMs))
-    const hop = target.pendingAsk(remainingMs, 'route', (v) => reply.resolve(v), (e) => reply.reject(e))
-    target.deliver('route', msg, m.sender, hop)
+    target.ask('route', msg, m.sender, remainingMs, (v) => reply.resolve(v), (e) => reply.reject(e))
   }
 }
