@@ -75,10 +75,11 @@ export const SCENARIOS: readonly Scenario[] = [actorChatter, ...PACKAGE_SCENARIO
 
 /**
  * seed → trace hash of one scenario, run in-process, one seed after another
- * (as `pnpm sim` does). Run SCENARIOS in order in a fresh process: at ee2a485
- * lease-watch's traces depend on how many LeaseServices the process made
- * before (a module-level counter in lease-service.ts names their actors). A failing seed is recorded as `error: <first line>`:
- * at ee2a485 none fails, so one that does is a change too.
+ * (as `pnpm sim` does). (At ee2a485 lease-watch's traces depended on how
+ * many LeaseServices the process had made before: a module-level counter named
+ * their actors. It is per-system now, and lease-watch's hashes were re-recorded
+ * once for it.) A failing seed is recorded as `error: <first line>`: at
+ * ee2a485 none fails, so one that does is a change too.
  */
 export async function scenarioHashes(scenario: Scenario, seeds: readonly number[] = SEEDS): Promise<Record<string, string>> {
   const out: Record<string, string> = {}

@@ -21,7 +21,13 @@ export interface LeaseServiceOptions {
   watch?: WatchServiceOptions
 }
 
-let serviceCount = 0
+/**
+ * Lease services started per system, to name each one's actors. Counted per
+ * system, not per process, so a simulated node's actor paths (which go on the
+ * wire) depend only on that node's history: a seed replays alone as it ran
+ * among others.
+ */
+const servicesBySystem = new WeakMap<ActorSystem, number>()
 
 export interface LeaseServiceStats {
   rounds: number
@@ -130,7 +136,8 @@ export class LeaseService {
       },
       supervision: { onFailure: 'resume' },
     })
-    const n = ++serviceCount
+    const n = (servicesBySystem.get(this.system) ?? 0) + 1
+    servicesBySystem.set(this.system, n)
     this.actor = this.system.spawnSystemActor(def, { name: `lease-service-${n}` })
     this.watches.attach(replica, n)
   }
