@@ -1,5 +1,6 @@
 import type { ClusterConfig, Entry, HardState, PersistedState, Snapshot } from '../storage.js'
 import { encodeConfChange, applyConfChange, type ConfChange } from './conf-change.js'
+import { hup } from './election.js'
 import { invariant, RaftError } from './errors.js'
 import { messageProblem, type RaftMessage, type ReadContext } from './message.js'
 import type { RaftOptions } from './options.js'
@@ -94,7 +95,7 @@ export class RaftCore {
 
   /** Starts an election now (pre-vote first if enabled), as if the election timeout fired. */
   campaign(): void {
-    this.r.hup(this.r.opts.preVote ? 'preElection' : 'election')
+    hup(this.r, this.r.opts.preVote ? 'preElection' : 'election')
   }
 
   /** Appends a command on the leader. Resolve the client once the entry at `index` with `term` is applied. */
