@@ -7,6 +7,7 @@ import type { RaftOptions } from './options.js'
 import type { ProgressState } from './progress.js'
 import { Raft, type ReadState, type Role } from './raft.js'
 import type { Ready, SoftState } from './ready.js'
+import { applyConfEntry } from './reconfiguration.js'
 import { bcastAppend, bcastCommit } from './replication.js'
 import { transferLeadership } from './step-leader.js'
 
@@ -230,7 +231,7 @@ export class RaftCore {
     log.stable = log.inProgress
     if (rd.snapshot !== null) log.applied = Math.max(log.applied, rd.snapshot.meta.index)
     for (const e of rd.committedEntries) {
-      if (e.kind === 'config') r.applyConfEntry(e)
+      if (e.kind === 'config') applyConfEntry(r, e)
     }
     if (rd.committedEntries.length > 0) log.applied = Math.max(log.applied, rd.committedEntries[rd.committedEntries.length - 1]!.index)
     if (r.role === 'leader') this.selfAck()

@@ -1,5 +1,5 @@
 import type { ClusterConfig, Entry, PersistedState } from '../storage.js'
-import { applyConfChange, decodeConfChange, describeConfig } from './conf-change.js'
+import { describeConfig } from './conf-change.js'
 import { handleVote, hup, promotable } from './election.js'
 import { invariant } from './errors.js'
 import type { OutgoingMessage, RaftMessage, ReadContext } from './message.js'
@@ -7,7 +7,7 @@ import { needsPersist } from './message.js'
 import { resolveOptions, type RaftOptions, type ResolvedOptions } from './options.js'
 import { RaftLog } from './raft-log.js'
 import { ReadOnly } from './read-only.js'
-import { bcastAppend, bcastHeartbeat, sendTimeoutNow } from './replication.js'
+import { bcastHeartbeat } from './replication.js'
 import { SnapshotReceiver } from './snapshot-receiver.js'
 import { stepCandidate, stepFollower } from './step-follower.js'
 import { stepLeader } from './step-leader.js'
@@ -24,8 +24,9 @@ export interface ReadState {
 /**
  * The Raft algorithm for one group (etcd's raft.go): pure state, fed by
  * step() and tick(); its outputs (messages, log changes) are collected by
- * RaftCore into Ready batches. Elections live in election.ts, role-specific
- * handling in step-*.ts, sending in replication.ts.
+ * RaftCore into Ready batches. Elections live in election.ts, applying config
+ * changes in reconfiguration.ts, role-specific handling in step-*.ts, sending
+ * in replication.ts.
  */
 export class Raft {
   readonly id: string
@@ -268,44 +269,6 @@ export class Raft {
   }
 
   // --- configuration -----------------------------------------------------
-
-  /** Applies a committed config entry once the application has applied it. */
-  applyConfEntry(e: Entry): void {
-    if (e.index <= this.configIndex) return // already part of a restored snapshot's config
-    const cc = decodeConfChange(e.data)
-    invariant(cc !== null, `undecodable config entry at ${e.index}`)
-    const next = applyConfChange(this.tracker.config(), cc)
-    this.configIndex = e.index
-    if (typeof next === 'string') {
-      // Validated when proposed, so only reachable if the log was written by another implementation.
-      this.info(`ignored invalid conf change at ${e.index}: ${next}`)
-      return
-    }
-    this.tracker.setConfig(next, this.log.lastIndex() + 1)
-    this.configHistory.push({ index: e.index, config: next })
-    this.info(`switched to configuration ${describeConfig(next)}`)
-    if (this.role !== 'leader') return
-    if (!this.tracker.members.includes(this.id)) {
-      this.stepDownRemoved()
-      return
-    }
-    if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) this.abortLeaderTransfer()
-    // The quorum changed: the commit index may move, and new members need the log.
-    this.maybeCommit()
-    bcastAppend(this)
-  }
-
-  /** The leader was removed: hand over to the most up-to-date voter, then step down. */
-  private stepDownRemoved(): void {
-    let best: string | null = null
-    for (const id of this.tracker.voters) {
-      const pr = this.tracker.progress.get(id)!
-      if (pr.match === this.log.lastIndex() && best === null) best = id
-    }
-    if (best !== null) sendTimeoutNow(this, best)
-    this.info(`was removed from the configuration; stepping down`)
-    this.becomeFollower(this.term, null)
-  }
 
   /** The configuration in force after applying index `index` (index >= snapshot index). */
   configAt(index: number): ClusterConfig {
