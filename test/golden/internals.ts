@@ -32,11 +32,12 @@ export { DAEMON_PATH, HEARTBEAT_PATH } from '../../packages/runtime/src/cluster/
 export type { GossipState, GossipStatus, JoinRequest, Welcome } from '../../packages/runtime/src/cluster/messages.js'
 export { monitoredNodes } from '../../packages/runtime/src/cluster/monitor-ring.js'
 /** Cluster FNV-1a (no finalizer; orders the monitoring ring) and cyrb53 (gossip digests). */
-export { hash32, hash53 } from '../../packages/runtime/src/cluster/hash.js'
+export { fnv1a32 as hash32, cyrb53 as hash53 } from '../../packages/runtime/src/hash.js'
 
 // ---- Sharding hashes (runtime/src/sharding) ---------------------------------
 /** Sharding FNV-1a finalized with fmix32 (entity id → shard, rendezvous scores). */
-export { hashString, fmix32, shardOf } from '../../packages/runtime/src/sharding/hashing.js'
+export { fnv1a32Fmix as hashString, fmix32 } from '../../packages/runtime/src/hash.js'
+export { shardOf } from '../../packages/runtime/src/sharding/hashing.js'
 
 // ---- Simulation scenarios -----------------------------------------------------
 // `pnpm sim` runs the testkit's built-in actor-chatter (public, from

@@ -7,6 +7,7 @@
 // linearizable, every replica must apply the same commands in the same
 // order, and once the faults heal every node must serve writes again.
 import { ActorSystem } from '@troupe/runtime'
+import { FNV1A_OFFSET, fnv1aUpdate } from '@troupe/runtime/hash'
 import { checkLinearizability, HistoryRecorder, kvModel, Nemesis, SimWorld, traced } from '@troupe/testkit'
 import type { KvInput, NemesisOptions, Prng, ScenarioResult } from '@troupe/testkit'
 import { group, WriteAheadLog, type RaftGroup, type RaftHostOptions, type StateMachine } from '../src/index.js'
@@ -76,9 +77,7 @@ export class SimKv implements StateMachine<SimCommand, unknown, { key: string },
 }
 
 function hash(h: number, s: string): number {
-  let x = h ^ 0x811c9dc5
-  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193)
-  return x >>> 0
+  return fnv1aUpdate(h ^ FNV1A_OFFSET, s)
 }
 
 export interface KvApp {

@@ -1,16 +1,31 @@
 import type { ErrorCode } from './errors.js'
 import { TroupeError } from './errors.js'
 import type { ReplyTarget } from './internal/envelope.js'
+import type { StopReason } from './signals.js'
 import type { AnyProtocol, PayloadArgs, Protocol, ReplyOf } from './protocol.js'
 
-/** What a ref points at: a local actor cell or a remote address. Internal. */
+/**
+ * What a ref points at: a local actor cell, an actor on another node, an
+ * entity, or nothing (a local path where no actor lives). Internal.
+ */
 export interface RefTarget {
   readonly path: string
   readonly node: string
   readonly uid: number
+  /** How an ask's errors name this target: the path here, node and path elsewhere. */
+  readonly address: string
+  /** A tell (reply null), or a message whose ask was started elsewhere and is relayed here. */
   deliver(type: string, payload: unknown, sender: ActorRef | null, reply: ReplyTarget | null): void
-  /** Creates the pending reply for an ask (its timer runs on the owning system's clock). */
-  pendingAsk(timeoutMs: number | undefined, type: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget
+  /** Sends an ask; it settles through `resolve`/`reject`, at the latest with ASK_TIMEOUT after `timeoutMs` (default: the system's). */
+  ask(type: string, payload: unknown, sender: ActorRef | null, timeoutMs: number | undefined, resolve: (v: unknown) => void, reject: (e: unknown) => void): void
+  /** Tells `watcher` once the actor (`ref`) has terminated: at once when it already has or is not there. */
+  addWatcher(watcher: Watcher, ref: ActorRef): void
+  removeWatcher(watcher: Watcher, ref: ActorRef): void
+}
+
+/** Something that wants to hear when an actor terminates (an actor, a remote watcher, `whenTerminated`). */
+export interface Watcher {
+  notifyTerminated(ref: ActorRef, reason: StopReason): void
 }
 
 export interface AskOptions {
@@ -59,10 +74,7 @@ export class ActorRef<P extends Protocol = AnyProtocol> {
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
       return Promise.reject(invalid(`ask timeoutMs must be a positive finite number, got ${String(timeoutMs)}`))
     }
-    return new Promise((resolve, reject) => {
-      const reply = this._target.pendingAsk(timeoutMs, type, resolve, reject)
-      this._target.deliver(type, payload, null, reply)
-    })
+    return new Promise((resolve, reject) => this._target.ask(type, payload, null, timeoutMs, resolve, reject))
   }
 
   /** Two refs are equal when they name the same incarnation of the same actor. */

@@ -28,15 +28,6 @@ export interface BackoffOptions {
 /** Akka classic's default: restart at once, at most 10 times a minute. */
 export const defaultSupervision: SupervisionStrategy = { onFailure: 'restart', maxRestarts: 10, withinMs: 60_000 }
 
-/** The delay before restart number `n` (0-based) within the window. */
-export function backoffDelayMs(backoff: BackoffOptions | undefined, n: number, random: () => number): number {
-  if (!backoff) return 0
-  const factor = backoff.factor ?? 2
-  const jitter = backoff.jitter ?? 0.2
-  const base = Math.min(backoff.maxMs, backoff.minMs * Math.pow(factor, n))
-  return Math.min(backoff.maxMs, base + base * jitter * random())
-}
-
 export function validateSupervision(s: SupervisionStrategy): void {
   const ok = ['restart', 'resume', 'stop', 'escalate'].includes(s?.onFailure)
   if (!ok) throw new TroupeError('INVALID_ARGUMENT', `unknown supervision strategy ${JSON.stringify(s)}`)

@@ -1,22 +1,27 @@
 import { EventEmitter } from 'eventemitter3'
-import { ActorRef } from './actor-ref.js'
+import type { ActorRef, Watcher } from './actor-ref.js'
 import type { Clock } from './clock.js'
 import { realClock } from './clock.js'
 import type { ActorDef, SpawnOptions } from './define.js'
 import { defineBehavior } from './define.js'
 import { TroupeError } from './errors.js'
 import { ActorCell } from './internal/actor-cell.js'
-import type { CellHost, Watcher } from './internal/actor-cell.js'
+import type { CellHost } from './internal/actor-cell.js'
+import { Asks } from './internal/asks.js'
 import { Dispatcher } from './internal/dispatcher.js'
-import { DeadlineWheel } from './internal/deadlines.js'
-import type { Expiring } from './internal/deadlines.js'
-import type { ReplyTarget } from './internal/envelope.js'
+import { PathLookup } from './internal/path-lookup.js'
+import { RefResolver } from './internal/ref-resolver.js'
+import type { RefResolverHook } from './internal/ref-resolver.js'
+import { SPAWNER_NAME, SPAWNER_PATH, spawnerDef } from './internal/spawner.js'
+import type { SpawnerProtocol } from './internal/spawner.js'
 import type { AnyProtocol, Protocol } from './protocol.js'
 import { Codec } from './remote/codec.js'
-import { RemoteTarget, Remoting } from './remote/remoting.js'
+import { Remoting } from './remote/remoting.js'
 import type { RemotingHost, RemotingOptions } from './remote/remoting.js'
 import type { Transport } from './transport.js'
 import type { StopReason } from './signals.js'
+
+export type { RefResolverHook }
 
 export interface SystemOptions {
   /** This node's name; part of every ref's address (default 'local'). */
@@ -39,9 +44,6 @@ export interface SystemOptions {
   remoting?: RemotingOptions
 }
 
-/** Resolves refs of a custom address space; undefined for paths it does not own. */
-export type RefResolverHook = (node: string, path: string, uid: number) => ActorRef | undefined
-
 export interface DeadLetter {
   recipient: string
   type: string
@@ -61,10 +63,6 @@ export interface SystemEvents {
 }
 
 const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
-
-/** Every node with a transport runs this actor; it spawns registered kinds for remote callers. */
-const SPAWNER_PATH = '/system/spawner'
-type SpawnerProtocol = { spawn(request: { kind: string; name: string | null }): ActorRef }
 
 /**
  * Ask ids of a run start at its start time × 1024 (ms), so a restart under
@@ -86,13 +84,16 @@ export class ActorSystem {
   readonly askTimeoutMs: number
   /** Lifecycle and diagnostic events. */
   readonly events = new EventEmitter<SystemEvents>()
+  /** @internal every pending ask of this system: ids and deadlines. */
+  readonly asks: Asks
   private deadLetterTotal = 0
   private uidCounter = 0
   private readonly dispatcher: Dispatcher
-  private readonly deadlines: DeadlineWheel
   private readonly host: CellHost
   private readonly guardian: ActorCell
   private readonly systemGuardian: ActorCell
+  private readonly paths: PathLookup
+  private readonly resolver: RefResolver
   private terminating: Promise<void> | null = null
   private readonly remoting: Remoting | null
 
@@ -108,14 +109,15 @@ export class ActorSystem {
       yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
       scheduleDrain: options.scheduleDrain ?? queueMicrotask,
     })
-    this.deadlines = new DeadlineWheel(this.clock)
+    const remotingOptions = options.transport ? { scheduleFlush: options.scheduleDrain, firstAskId: firstAskId(this.clock.now()), ...options.remoting } : null
+    this.asks = new Asks(this.clock, this.askTimeoutMs, (recipient, value) => this.deadLetter(recipient, 'reply', value, 'late-reply'), remotingOptions?.firstAskId ?? 1)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })
     this.systemGuardian = new ActorCell(this.host, null, 'system', Guardian, { supervision: { onFailure: 'resume' } })
-    this.remoting = options.transport
-      ? new Remoting(this.remotingHost(), options.transport, { scheduleFlush: options.scheduleDrain, firstAskId: firstAskId(this.clock.now()), ...options.remoting })
-      : null
-    if (this.remoting) this.spawnSystemActor(this.spawnerDef(), { name: SPAWNER_PATH.slice('/system/'.length) })
+    this.paths = new PathLookup(this.guardian, this.systemGuardian)
+    this.resolver = this.makeResolver()
+    this.remoting = options.transport ? new Remoting(this.remotingHost(), options.transport, remotingOptions!) : null
+    if (this.remoting) this.spawnSystemActor(spawnerDef(this.name, this.kinds, (def, name) => this.spawn(def, name === undefined ? undefined : { name })), { name: SPAWNER_NAME })
   }
 
   /** Starts the transport (when one is configured). */
@@ -125,11 +127,7 @@ export class ActorSystem {
 
   /** A ref to the actor at `path` on `node` (any incarnation). */
   remoteRef<P extends Protocol = AnyProtocol>(node: string, path: string): ActorRef<P> {
-    const custom = this.resolveCustomRef(node, path, 0)
-    if (custom !== undefined) return custom as ActorRef<P>
-    if (node === this.name) return (this.lookup(path) ?? this.missingRef(path)) as ActorRef<P>
-    if (!this.remoting) throw new TroupeError('INVALID_ARGUMENT', `system ${this.name} has no transport; cannot reach node ${node}`)
-    return this.remoting.refFor(node, path) as ActorRef<P>
+    return this.resolver.resolve(node, path, 0) as ActorRef<P>
   }
 
   /**
@@ -138,21 +136,7 @@ export class ActorSystem {
    * and undefined for the rest. Returns a function that removes it.
    */
   registerRefResolver(resolve: RefResolverHook): () => void {
-    this.refResolvers.push(resolve)
-    return () => {
-      const i = this.refResolvers.indexOf(resolve)
-      if (i >= 0) this.refResolvers.splice(i, 1)
-    }
-  }
-  private readonly refResolvers: RefResolverHook[] = []
-
-  /** @internal */
-  resolveCustomRef(node: string, path: string, uid: number): ActorRef | undefined {
-    for (const resolve of this.refResolvers) {
-      const ref = resolve(node, path, uid)
-      if (ref !== undefined) return ref
-    }
-    return undefined
+    return this.resolver.add(resolve)
   }
 
   /** Gives the transport the address of `node` (cluster membership learns them through gossip). */
@@ -172,33 +156,26 @@ export class ActorSystem {
 
   /** @internal the codec of this system (refs decode against it). */
   get codec(): Codec {
-    return (this.ownCodec ??= this.remoting?.codec ?? new Codec((node, path, uid) => this.resolveCustomRef(node, path, uid) ?? this.remoteRef(node, path)))
+    return (this.ownCodec ??= this.remoting?.codec ?? new Codec((node, path, uid) => this.resolver.resolve(node, path, uid)))
   }
   private ownCodec: Codec | null = null
 
-  private missingRef(path: string): ActorRef {
-    const host = this.host
-    return new ActorRef({
-      node: this.name,
-      path,
-      uid: 0,
-      deliver: (type, payload, _sender, reply) => {
-        host.deadLetter(path, type, payload, 'not-found')
-        reply?.reject(new TroupeError('ACTOR_NOT_FOUND', `no actor at ${this.name}${path}`))
-      },
-      pendingAsk: (timeoutMs, type, resolve, reject) => host.pendingAsk(timeoutMs, () => `ask '${type}' to ${path}`, resolve, reject),
+  private makeResolver(): RefResolver {
+    return new RefResolver({
+      name: this.name,
+      asks: this.asks,
+      deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
+      localRef: (path, uid) => this.localCell(path, uid)?.self,
+      remoteTarget: (node, path, uid) => this.remoting?.target(node, path, uid) ?? null,
     })
   }
 
   private remotingHost(): RemotingHost {
     return {
       name: this.name,
-      resolveRef: (node, path, uid) => this.resolveCustomRef(node, path, uid),
-      localTarget: (path, uid) => {
-        const cell = this.lookupCell(path)
-        return cell && (uid === 0 || cell.uid === uid) ? cell : undefined
-      },
-      pendingAsk: this.host.pendingAsk,
+      asks: this.asks,
+      resolveRef: (node, path, uid) => this.resolver.resolve(node, path, uid),
+      localTarget: (path, uid) => this.localCell(path, uid),
       deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
       rejected: (from, reason) => {
         this.events.emit('inboundRejected', { from, reason })
@@ -207,6 +184,12 @@ export class ActorSystem {
         this.events.emit('outboundDropped', { to, reason })
       },
     }
+  }
+
+  /** A live local actor at `path` with the given uid (0: any incarnation). */
+  private localCell(path: string, uid: number): ActorCell | undefined {
+    const cell = this.paths.find(path)
+    return cell && (uid === 0 || cell.uid === uid) ? cell : undefined
   }
 
   /** Spawns a top-level actor at `/user/<name>`. */
@@ -250,27 +233,6 @@ export class ActorSystem {
     return ref as ActorRef<P>
   }
 
-  private spawnerDef(): ActorDef<SpawnerProtocol, null> {
-    return defineBehavior<SpawnerProtocol, null>({
-      name: 'spawner',
-      initial: () => null,
-      supervision: { onFailure: 'resume' },
-      receive: (_state, msg, ctx) => {
-        const reply = ctx.deferReply<ActorRef>()
-        try {
-          const { kind, name } = (msg.payload ?? {}) as { kind?: unknown; name?: unknown }
-          if (typeof kind !== 'string') throw new TroupeError('INVALID_ARGUMENT', 'spawn needs a kind')
-          if (name !== null && typeof name !== 'string') throw new TroupeError('INVALID_ARGUMENT', 'spawn name must be a string')
-          const def = this.kinds.get(kind)
-          if (def === undefined) throw new TroupeError('UNKNOWN_ACTOR_KIND', `kind '${kind}' is not registered on ${this.name}`)
-          reply.resolve(this.spawn(def, name === null ? undefined : { name }))
-        } catch (err) {
-          reply.reject(err)
-        }
-      },
-    })
-  }
-
   /** Stops an actor (children first); resolves once it has terminated. */
   stop(ref: ActorRef<any>): Promise<StopReason> {
     const target = ref._target
@@ -284,40 +246,13 @@ export class ActorSystem {
   whenTerminated(ref: ActorRef<any>): Promise<StopReason> {
     return new Promise((resolve) => {
       const watcher: Watcher = { notifyTerminated: (_ref, reason) => resolve(reason) }
-      const target = ref._target
-      if (target instanceof ActorCell) target.addWatcher(watcher)
-      else this._watchRemote(ref, watcher)
+      ref._target.addWatcher(watcher, ref)
     })
   }
 
   /** Finds a live local actor by path (`/user/a/b`). */
   lookup(path: string): ActorRef | undefined {
-    return this.lookupCell(path)?.self
-  }
-
-  /** Recently resolved paths (remote traffic resolves the same few paths over and over). */
-  private readonly pathCache = new Map<string, ActorCell>()
-
-  private lookupCell(path: string): ActorCell | undefined {
-    const cached = this.pathCache.get(path)
-    if (cached !== undefined) {
-      if (!cached.isTerminated()) return cached
-      this.pathCache.delete(path)
-    }
-    const cell = this.walkPath(path)
-    if (cell !== undefined) {
-      if (this.pathCache.size >= 10_000) this.pathCache.clear()
-      this.pathCache.set(path, cell)
-    }
-    return cell
-  }
-
-  private walkPath(path: string): ActorCell | undefined {
-    const parts = path.split('/')
-    if (parts[0] !== '') return undefined
-    let cell: ActorCell | undefined = parts[1] === 'user' ? this.guardian : parts[1] === 'system' ? this.systemGuardian : undefined
-    for (let i = 2; i < parts.length && cell; i++) cell = cell.childCell(parts[i])
-    return cell && !cell.isTerminated() ? cell : undefined
+    return this.paths.find(path)?.self
   }
 
   /** Number of messages that could not be delivered since start. */
@@ -357,31 +292,17 @@ export class ActorSystem {
     return this.terminating
   }
 
-  /** @internal remote watch; replaced by the remoting layer. */
-  _watchRemote(ref: ActorRef<any>, watcher: Watcher): void {
-    const target = ref._target
-    if (this.remoting && target instanceof RemoteTarget) this.remoting.watch(ref, target, watcher)
-    else watcher.notifyTerminated(ref, { kind: 'not-found' })
-  }
-
-  /** @internal */
-  _unwatchRemote(ref: ActorRef<any>, watcher: Watcher): void {
-    const target = ref._target
-    if (this.remoting && target instanceof RemoteTarget) this.remoting.unwatch(target, watcher)
-  }
-
   private makeHost(): CellHost {
-    const system = this
     const dispatcher = this.dispatcher
     return {
-      system,
+      system: this,
       nodeName: this.name,
       clock: this.clock,
       random: this.random,
+      asks: this.asks,
       nextUid: () => ++this.uidCounter,
       schedule: (cell) => dispatcher.schedule(cell),
       deadLetter: (recipient, type, payload, reason) => this.deadLetter(recipient, type, payload, reason),
-      pendingAsk: (timeoutMs, describe, resolve, reject) => new PendingAsk(this, this.deadlines, timeoutMs ?? this.askTimeoutMs, describe, resolve, reject),
       emitFailure: (ref, error, action) => {
         this.events.emit('actorFailed', { ref, error, action })
       },
@@ -395,43 +316,5 @@ export class ActorSystem {
   deadLetter(recipient: string, type: string, payload: unknown, reason: string): void {
     this.deadLetterTotal++
     this.events.emit('deadLetter', { recipient, type, payload, reason })
-  }
-}
-
-/** A local ask waiting for its answer; its deadline lives in the system's wheel. */
-class PendingAsk implements ReplyTarget, Expiring {
-  private done = false
-  wheelSlot = -1
-  wheelPos = 0
-
-  constructor(
-    private readonly system: ActorSystem,
-    private readonly wheel: DeadlineWheel,
-    private readonly timeoutMs: number,
-    private readonly describe: () => string,
-    private readonly onResolve: (v: unknown) => void,
-    private readonly onReject: (e: unknown) => void,
-  ) {
-    wheel.add(this, system.clock.now() + timeoutMs)
-  }
-
-  expire(): void {
-    if (this.done) return
-    this.done = true
-    this.onReject(new TroupeError('ASK_TIMEOUT', `${this.describe()} timed out after ${this.timeoutMs} ms`))
-  }
-
-  resolve(value: unknown): void {
-    if (this.done) return this.system.deadLetter(this.describe(), 'reply', value, 'late-reply')
-    this.done = true
-    this.wheel.remove(this)
-    this.onResolve(value)
-  }
-
-  reject(error: unknown): void {
-    if (this.done) return
-    this.done = true
-    this.wheel.remove(this)
-    this.onReject(error)
   }
 }

@@ -1,40 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ActorSystem, MemoryNetwork, defineActor } from '@troupe/runtime'
-import type { ActorRef, Signal } from '@troupe/runtime'
 import { rejectsWith, settle } from './helpers.js'
-
-const Counter = defineActor({
-  name: 'counter',
-  initial: () => ({ n: 0, log: [] as number[] }),
-  supervision: { onFailure: 'stop' },
-  handlers: {
-    add(s, by: number) {
-      s.n += by
-      s.log.push(by)
-    },
-    get: (s) => s.n,
-    log: (s) => s.log,
-    fail() {
-      throw new Error('remote boom')
-    },
-    whoSent(_s, _: void, ctx) {
-      return ctx.sender
-    },
-    forward(_s, p: { to: ActorRef<{ add(n: number): void }>; n: number }) {
-      p.to.tell('add', p.n)
-    },
-  },
-})
-
-async function twoNodes() {
-  const net = new MemoryNetwork()
-  const a = new ActorSystem({ name: 'a', transport: net.transport(), askTimeoutMs: 500 })
-  const b = new ActorSystem({ name: 'b', transport: net.transport(), askTimeoutMs: 500 })
-  await a.start()
-  await b.start()
-  return { net, a, b }
-}
+import { Counter, twoNodes } from './remote-helpers.js'
 
 test('remote tell and ask; order per sender is kept', async () => {
   const { a, b } = await twoNodes()
@@ -73,65 +41,6 @@ test('remote errors: handler failure, unknown actor, timeout', async () => {
   await b.terminate()
 })
 
-test('remote watch: Terminated when the remote actor stops, and node-down', async () => {
-  const { a, b } = await twoNodes()
-  const signals: Signal[] = []
-  const Watcher = defineActor({
-    initial: () => null,
-    onSignal: (_s, sig) => void signals.push(sig),
-    handlers: { watch: (_s, ref: ActorRef<any>, ctx) => ctx.watch(ref) },
-  })
-  const w = a.spawn(Watcher)
-  const c = b.spawn(Counter, { name: 'c' })
-  b.spawn(Counter, { name: 'd' })
-  await w.ask('watch', a.remoteRef('b', '/user/c'))
-  await w.ask('watch', a.remoteRef('b', '/user/d'))
-  await settle()
-  await b.stop(c)
-  await settle()
-  assert.is(signals.length, 1)
-  assert.ok(signals[0].type === 'terminated' && signals[0].reason.kind === 'stopped' && signals[0].ref.path === '/user/c')
-  a.nodeDown('b')
-  await settle()
-  assert.is(signals.length, 2)
-  assert.ok(signals[1].type === 'terminated' && signals[1].reason.kind === 'node-down')
-  await a.terminate()
-  await b.terminate()
-})
-
-test('malformed frames are rejected with a reason; the node keeps serving', async () => {
-  const { a, b } = await twoNodes()
-  const rejected: string[] = []
-  b.events.on('inboundRejected', (r) => rejected.push(r.reason))
-  b.spawn(Counter, { name: 'c' })
-  const raw = (b as any).remoting as { receive(from: string, f: Uint8Array): void }
-  raw.receive('a', new Uint8Array([0xff, 0x00, 0x12]))
-  raw.receive('a', new Uint8Array([0x9a, 0x7f, 0xff, 0xff, 0xff]))
-  raw.receive('a', b.codec.encode([99, 'x']))
-  raw.receive('a', b.codec.encode('not an envelope'))
-  raw.receive('a', b.codec.encode([1, '/user/c', 0, 'add', 1, 'not a ref']))
-  const deep = new Uint8Array(100_000).fill(0x81)
-  raw.receive('a', deep)
-  assert.is(rejected.length, 6, rejected.join('\n'))
-  assert.is(await a.remoteRef('b', '/user/c').ask('get'), 0)
-  await a.terminate()
-  await b.terminate()
-})
-
-test('oversized and unencodable messages are typed errors at the sender', async () => {
-  const net = new MemoryNetwork()
-  const a = new ActorSystem({ name: 'a', transport: net.transport(), remoting: { maxMessageBytes: 1000 } })
-  const b = new ActorSystem({ name: 'b', transport: net.transport() })
-  await a.start()
-  await b.start()
-  b.spawn(Counter, { name: 'c' })
-  const remote = a.remoteRef('b', '/user/c')
-  assert.throws(() => remote.tell('add', 'x'.repeat(2000) as any), (e: any) => e.code === 'MESSAGE_TOO_LARGE')
-  await rejectsWith(remote.ask('add', 'y'.repeat(2000) as any), 'MESSAGE_TOO_LARGE')
-  await a.terminate()
-  await b.terminate()
-})
-
 test('a saturated link refuses new user messages with BACKPRESSURE; a refused frame is reported', async () => {
   const net = new MemoryNetwork()
   let full = false
@@ -166,35 +75,6 @@ test('a saturated link refuses new user messages with BACKPRESSURE; a refused fr
   assert.is(await remote.ask('get'), 0)
   await a.terminate()
   await b.terminate()
-})
-
-test('frames leave in the order their nodes got a first envelope since the last flush', async () => {
-  const net = new MemoryNetwork()
-  const inner = net.transport()
-  const sentTo: string[] = []
-  const transport = {
-    start: inner.start.bind(inner),
-    stop: inner.stop.bind(inner),
-    send(node: string, frame: Uint8Array) {
-      sentTo.push(node)
-      inner.send(node, frame)
-    },
-  }
-  const a = new ActorSystem({ name: 'a', transport })
-  const [b, c] = [new ActorSystem({ name: 'b', transport: net.transport() }), new ActorSystem({ name: 'c', transport: net.transport() })]
-  for (const s of [a, b, c]) await s.start()
-  b.spawn(Counter, { name: 'k' })
-  c.spawn(Counter, { name: 'k' })
-  const [toB, toC] = [a.remoteRef('b', '/user/k'), a.remoteRef('c', '/user/k')]
-  toB.tell('add', 1)
-  toC.tell('add', 1)
-  await settle()
-  // The next turn writes to c first: c's frame goes first, though b was seen first ever.
-  toC.tell('add', 1)
-  toB.tell('add', 1)
-  await settle()
-  assert.equal(sentTo, ['b', 'c', 'c', 'b'])
-  for (const s of [a, b, c]) await s.terminate()
 })
 
 test('remote spawn of a registered kind: the ref works; unknown kinds and taken names are typed errors', async () => {

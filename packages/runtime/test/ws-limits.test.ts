@@ -4,19 +4,25 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock, isTroupeError } from '@troupe/runtime'
 import { CloseCode, WebSocketTransport } from '../src/ws/index.js'
-import { Backoff } from '../src/ws/backoff.js'
+import { Peer } from '../src/ws/peer-table.js'
 import { RawClient, SECRET, eventually, startTransport, text } from './ws-helpers.js'
 
 const test = suite('ws limits')
 
-test('backoff: capped exponential, jitter within [d/2, d), reset on success', () => {
-  const lows = new Backoff(100, 800, () => 0)
-  assert.equal([1, 2, 3, 4, 5, 6].map(() => lows.nextDelayMs()), [50, 100, 200, 400, 400, 400])
-  const highs = new Backoff(100, 800, () => 0.999)
-  const d = [1, 2, 3, 4, 5].map(() => highs.nextDelayMs())
+test('redial backoff: capped exponential, jitter within [d/2, d), one draw per delay, reset on connect', () => {
+  const limits = { maxBufferedBytes: 1024, maxQueuedFrames: 16, reconnect: { minMs: 100, maxMs: 800 } }
+  let draws = 0
+  const lows = new Peer('b', limits, () => (draws++, 0))
+  assert.equal([1, 2, 3, 4, 5, 6].map(() => lows.redialDelayMs()), [50, 100, 200, 400, 400, 400])
+  assert.is(draws, 6)
+  const highs = new Peer('b', limits, () => 0.999)
+  const d = [1, 2, 3, 4, 5].map(() => highs.redialDelayMs())
   assert.ok(d.every((x, i) => x < [100, 200, 400, 800, 800][i] && x >= [50, 100, 200, 400, 400][i]), String(d))
-  lows.reset()
-  assert.is(lows.nextDelayMs(), 50)
+  lows.connected()
+  assert.is(lows.redialDelayMs(), 50)
+  const far = new Peer('b', { ...limits, reconnect: { minMs: 1, maxMs: Number.MAX_VALUE } }, () => 0.5)
+  for (let i = 0; i < 40; i++) far.redialDelayMs()
+  assert.is(far.redialDelayMs(), 0.75 * 2 ** 30)
 })
 
 test('send past maxBufferedBytes throws BACKPRESSURE; memory stays bounded; accepted frames arrive in order', async () => {

@@ -4,28 +4,9 @@
 // seed produces the same sequence on every run, platform and Node version;
 // a failing simulation seed therefore replays exactly.
 
+import { fmix32, fnv1a32Fmix } from '@troupe/runtime/hash'
+
 const TWO_POW_32 = 4294967296
-
-/** murmur3's 32-bit finalizer: every input bit affects every output bit. */
-function fmix32(value: number): number {
-  let h = value >>> 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-/** FNV-1a over UTF-16 code units, finalized; labels are short, speed is moot. */
-function hashLabel(label: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return fmix32(h)
-}
 
 /** Folds any integer seed (negative or above 2^32 too) into 32 mixed bits. */
 function seedKey(seed: number): number {
@@ -124,6 +105,6 @@ export class Prng {
    * label gives the same stream; `new Prng(child.seed)` replays it.
    */
   fork(label: string): Prng {
-    return new Prng(fmix32(seedKey(this.seed) ^ hashLabel(label)))
+    return new Prng(fmix32(seedKey(this.seed) ^ fnv1a32Fmix(label)))
   }
 }

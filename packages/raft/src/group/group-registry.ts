@@ -1,4 +1,5 @@
 import type { ActorContext } from '@troupe/runtime'
+import { fnv1a32 } from '@troupe/runtime/hash'
 import { bootstrapState } from '../internal/bootstrap.js'
 import { InvariantError } from '../internal/errors.js'
 import { RaftCore } from '../internal/raft-core.js'
@@ -166,9 +167,7 @@ export class GroupRegistry {
 /** The founding member that campaigns first: an FNV-1a hash of the group id picks one of the sorted voters. */
 function firstCandidate(spec: GroupSpec): string | undefined {
   const voters = [...spec.members].sort()
-  let h = 0x811c9dc5
-  for (let i = 0; i < spec.id.length; i++) h = Math.imul(h ^ spec.id.charCodeAt(i), 0x01000193)
-  return voters[(h >>> 0) % voters.length]
+  return voters[fnv1a32(spec.id) % voters.length]
 }
 
 function specProblem(spec: GroupSpec): string | null {

@@ -1,57 +1,22 @@
 import { EventEmitter } from 'eventemitter3'
 import type { ActorRef } from '../actor-ref.js'
-import { TroupeError } from '../errors.js'
 import type { ActorSystem } from '../system.js'
-import type { Transport } from '../transport.js'
 import { ClusterCore } from './cluster-core.js'
-import type { SeedNode, Send } from './cluster-core.js'
+import { resolveClusterOptions } from './cluster-options.js'
+import type { ClusterOptions } from './cluster-options.js'
+import type { Send } from './cluster-core.js'
 import { daemonActor, heartbeatActor } from './cluster-daemon.js'
 import { EMPTY_SNAPSHOT, emitDiff } from './cluster-events.js'
 import type { ClusterEvents, Snapshot } from './cluster-events.js'
 import { DetectorRegistry } from './detector-registry.js'
-import { keepMajority, manualDowning } from './downing.js'
-import type { DowningStrategy } from './downing.js'
 import { LoopLag } from './loop-lag.js'
-import type { LoopLagOptions } from './loop-lag.js'
 import type { Member, MemberStatus } from './member.js'
 import { BadGossip } from './membership-wire.js'
 import type { DaemonMessage } from './messages.js'
 import { DAEMON_PATH, HEARTBEAT_PATH } from './messages.js'
-import { PhiAccrualDetector } from './phi-accrual.js'
 import type { MembershipView } from './view.js'
 
-export interface ClusterOptions {
-  /** Where peers reach this node (default: the system's name, enough for in-process transports). */
-  address?: string
-  /** Nodes to join through; a string is a node name whose address is the same string. */
-  seeds?: ReadonlyArray<string | SeedNode>
-  /** Identifies this run of the node; must grow across restarts (default: the clock, in ms). */
-  incarnation?: number
-  heartbeatIntervalMs?: number
-  /** Suspicion level at which a monitored node is unreachable (default 8). */
-  phiThreshold?: number
-  acceptableHeartbeatPauseMs?: number
-  minStdDeviationMs?: number
-  gossipIntervalMs?: number
-  /** Unreachability must be unchanged this long before the downing strategy acts (default 10 s). */
-  stableAfterMs?: number
-  /** How many ring successors each node heartbeats (default 5). */
-  monitoredBy?: number
-  /** 'keep-majority' (default), 'manual' (only `cluster.down`), or a custom strategy. */
-  downing?: 'keep-majority' | 'manual' | DowningStrategy
-  /** The first seed starts a new cluster if no other seed answers within this (default 3 s). */
-  seedTimeoutMs?: number
-  /** Join requests are repeated this often until one is answered (default: the gossip interval). */
-  joinRetryMs?: number
-  /** Largest membership this node accepts joins into (default 1000). */
-  maxMembers?: number
-  /** A removed incarnation is remembered this long (default 24 h). */
-  tombstoneMaxAgeMs?: number
-  /** Event-loop lag probe; `false` disables stall discounting. */
-  loopLag?: LoopLagOptions | false
-  /** The transport the system runs on, so addresses learned by gossip reach it (`addPeer`). */
-  transport?: Pick<Transport, 'addPeer'>
-}
+export type { ClusterOptions } from './cluster-options.js'
 
 export interface ClusterStats {
   heartbeatsSent: number
@@ -94,34 +59,20 @@ export class Cluster implements MembershipView {
     options: ClusterOptions,
   ) {
     this.self = system.name
-    this.incarnation = options.incarnation ?? Math.floor(system.clock.now())
-    const heartbeatIntervalMs = positive(options.heartbeatIntervalMs ?? 1000, 'heartbeatIntervalMs')
-    this.gossipIntervalMs = positive(options.gossipIntervalMs ?? 1000, 'gossipIntervalMs')
+    const o = resolveClusterOptions(options, system.clock)
+    this.incarnation = o.incarnation
+    this.gossipIntervalMs = o.gossipIntervalMs
     const transport = options.transport
     this.addPeer = transport?.addPeer ? (node, address) => transport.addPeer?.(node, address) : () => {}
-    this.lag = options.loopLag === false ? null : new LoopLag(system.clock, { intervalMs: heartbeatIntervalMs / 2, stallThresholdMs: heartbeatIntervalMs, ...options.loopLag })
-    const detectorOptions = {
-      threshold: options.phiThreshold ?? 8,
-      acceptableHeartbeatPauseMs: options.acceptableHeartbeatPauseMs ?? 3000,
-      minStdDeviationMs: options.minStdDeviationMs ?? Math.min(100, heartbeatIntervalMs / 4),
-      firstHeartbeatEstimateMs: heartbeatIntervalMs,
-    }
-    new PhiAccrualDetector(detectorOptions) // validates the options now rather than at the first heartbeat
-    this.registry = new DetectorRegistry(detectorOptions, this.lag)
+    this.lag = o.loopLag === null ? null : new LoopLag(system.clock, o.loopLag)
+    this.registry = new DetectorRegistry(o.detector, this.lag)
     this.core = new ClusterCore({
       self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation },
-      seeds: (options.seeds ?? []).map((s) => (typeof s === 'string' ? { node: s, address: s } : s)),
-      monitoredBy: Math.floor(positive(options.monitoredBy ?? 5, 'monitoredBy')),
-      stableAfterMs: nonNegative(options.stableAfterMs ?? 10_000, 'stableAfterMs'),
-      seedTimeoutMs: nonNegative(options.seedTimeoutMs ?? 3000, 'seedTimeoutMs'),
-      joinRetryMs: positive(options.joinRetryMs ?? this.gossipIntervalMs, 'joinRetryMs'),
-      tombstoneMaxAgeMs: positive(options.tombstoneMaxAgeMs ?? 24 * 3600_000, 'tombstoneMaxAgeMs'),
-      maxMembers: Math.floor(positive(options.maxMembers ?? 1000, 'maxMembers')),
-      downing: options.downing === 'manual' ? manualDowning : typeof options.downing === 'function' ? options.downing : keepMajority,
+      ...o.core,
       random: system.random,
     })
     this.finished = new Promise((resolve) => (this.finish = resolve))
-    this.spawnDaemons(heartbeatIntervalMs)
+    this.spawnDaemons(o.heartbeatIntervalMs)
   }
 
   /** Starts cluster membership on `system` (whose transport must be started). */
@@ -390,14 +341,4 @@ export class Cluster implements MembershipView {
       // No transport, too large, backpressure: gossip and heartbeats are repeated, so a lost one is harmless.
     }
   }
-}
-
-function nonNegative(v: number, what: string): number {
-  if (!(v >= 0) || !Number.isFinite(v)) throw new TroupeError('INVALID_ARGUMENT', `${what} must be a number >= 0, got ${v}`)
-  return v
-}
-
-function positive(v: number, what: string): number {
-  if (!(v > 0) || !Number.isFinite(v)) throw new TroupeError('INVALID_ARGUMENT', `${what} must be a positive number, got ${v}`)
-  return v
 }

@@ -1,4 +1,4 @@
-import { hash53 } from './hash.js'
+import { cyrb53 } from '../hash.js'
 import { compareByAddress, laterRecord } from './member.js'
 import type { MemberRecord, MemberStatus } from './member.js'
 import { Reachability } from './reachability.js'
@@ -186,7 +186,7 @@ export class Membership {
     for (const r of this.reachability.list()) {
       parts.push(`r${r.observer}\u0000${r.incarnation}\u0000${r.version}\u0000${r.unreachable.map((s) => `${s.node}@${s.incarnation}`).join(',')}`)
     }
-    this.digestCache = hash53(parts.join('\u0001'))
+    this.digestCache = cyrb53(parts.join('\u0001'))
     return this.digestCache
   }
 

@@ -1,4 +1,4 @@
-import { hash32 } from './hash.js'
+import { fnv1a32 } from '../hash.js'
 
 /**
  * Which nodes `self` heartbeats: its successors on a ring of nodes ordered by
@@ -9,7 +9,7 @@ import { hash32 } from './hash.js'
  * whatever the cluster size, and is watched by about k others.
  */
 export function monitoredNodes(self: string, nodes: Iterable<string>, k: number, unreachable: ReadonlySet<string>): string[] {
-  const ring = [...new Set([...nodes, self])].map((node) => ({ node, h: hash32(node) }))
+  const ring = [...new Set([...nodes, self])].map((node) => ({ node, h: fnv1a32(node) }))
   ring.sort((a, b) => a.h - b.h || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
   const start = ring.findIndex((e) => e.node === self)
   const out: string[] = []

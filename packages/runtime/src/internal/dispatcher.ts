@@ -1,4 +1,4 @@
-import type { ActorCell } from './actor-cell.js'
+import type { CellMailbox } from './cell-mailbox.js'
 import { RingQueue } from './queue.js'
 
 export interface DispatcherOptions {
@@ -18,14 +18,14 @@ export interface DispatcherOptions {
  * messages it yields with a macrotask so sockets and timers are not starved.
  */
 export class Dispatcher {
-  private readonly ready = new RingQueue<ActorCell>(64)
+  private readonly ready = new RingQueue<CellMailbox>(64)
   private pending = false
   private halted = false
   private readonly drain = () => this.run()
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  schedule(cell: ActorCell): void {
+  schedule(cell: CellMailbox): void {
     if (this.halted) return
     cell.scheduled = true
     this.ready.push(cell)

@@ -64,3 +64,12 @@ export function permitHeld(permit: ActivationPermit): boolean {
   const held = permit.held
   return held === undefined ? !permit.signal.aborted : held && !permit.signal.aborted
 }
+
+/** Gives a permit back, best effort: a guard's failed release lapses by itself. */
+export function releasePermit(permit: ActivationPermit): void {
+  try {
+    void Promise.resolve(permit.release()).catch(() => undefined)
+  } catch {
+    // A guard's release is best effort: the permit lapses by itself.
+  }
+}

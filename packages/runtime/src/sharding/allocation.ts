@@ -1,5 +1,5 @@
 import { invariant } from '../errors.js'
-import { fmix32, hashString } from './hashing.js'
+import { fmix32, fnv1a32Fmix } from '../hash.js'
 
 /**
  * Shard → owner node by rendezvous (highest random weight) hashing: each
@@ -24,7 +24,7 @@ export class Allocation {
   /** `members` must be sorted and distinct (a membership view gives them so). */
   static compute(members: readonly string[], shards: number): Allocation {
     invariant(members.length > 0 && members.length < 0xffff, 'allocation needs 1..65534 members')
-    const memberHashes = members.map(hashString)
+    const memberHashes = members.map(fnv1a32Fmix)
     const owners = new Uint16Array(shards)
     for (let s = 0; s < shards; s++) {
       const shardMix = fmix32(Math.imul(s + 1, 0x9e3779b1))

@@ -1,7 +1,7 @@
 import { ActorRef } from '../actor-ref.js'
-import type { RefTarget } from '../actor-ref.js'
+import type { RefTarget, Watcher } from '../actor-ref.js'
+import type { Asks } from '../internal/asks.js'
 import type { ReplyTarget } from '../internal/envelope.js'
-import type { RefResolver } from '../remote/codec.js'
 import type { ActorSystem } from '../system.js'
 import { isValidEntityId } from './entity-id.js'
 
@@ -42,7 +42,7 @@ export class EntityTarget implements RefTarget {
 
   constructor(
     private readonly region: RefTarget,
-    private readonly askTimeoutMs: number,
+    private readonly asks: Asks,
     readonly kind: string,
     readonly id: string,
   ) {}
@@ -51,41 +51,35 @@ export class EntityTarget implements RefTarget {
     return entityPath(this.kind, this.id)
   }
 
+  get address(): string {
+    return `entity '${this.kind}/${this.id}'`
+  }
+
   deliver(type: string, payload: unknown, sender: ActorRef | null, reply: ReplyTarget | null): void {
-    const timeoutMs = reply === null ? 0 : reply instanceof EntityAsk ? reply.timeoutMs : this.askTimeoutMs
-    const msg: RouteMsg = [this.kind, this.id, type, payload, 0, timeoutMs]
+    const msg: RouteMsg = [this.kind, this.id, type, payload, 0, reply === null ? 0 : this.asks.defaultTimeoutMs]
     this.region.deliver('route', msg, sender, reply)
   }
 
-  pendingAsk(timeoutMs: number | undefined, type: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): ReplyTarget {
-    const inner = this.region.pendingAsk(timeoutMs, `${type}' to entity '${this.kind}/${this.id}`, resolve, reject)
-    return new EntityAsk(inner, timeoutMs ?? this.askTimeoutMs)
-  }
-}
-
-/** A pending ask to an entity that remembers its timeout, so hops across nodes can use the same one. */
-class EntityAsk implements ReplyTarget {
-  constructor(
-    private readonly inner: ReplyTarget,
-    readonly timeoutMs: number,
-  ) {}
-
-  resolve(value: unknown): void {
-    this.inner.resolve(value)
+  /** The ask is the region's to route; its timeout travels with it, so hops across nodes keep the same deadline. */
+  ask(type: string, payload: unknown, sender: ActorRef | null, timeoutMs: number | undefined, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+    // Named as the region's ask of `type` to the entity (the wording of its timeout error).
+    const ask = this.asks.start(this.region, `${type}' to entity '${this.kind}/${this.id}`, timeoutMs, resolve, reject)
+    const msg: RouteMsg = [this.kind, this.id, type, payload, 0, ask.timeoutMs]
+    this.region.deliver('route', msg, sender, ask)
   }
 
-  reject(error: unknown): void {
-    this.inner.reject(error)
+  /** An entity is never watched (it moves and passivates): the watcher hears not-found at once. */
+  addWatcher(watcher: Watcher, ref: ActorRef): void {
+    watcher.notifyTerminated(ref, { kind: 'not-found' })
   }
+
+  removeWatcher(): void {}
 }
 
 /**
- * Makes refs under /entity/ decode as entity refs on this system.
- *
- * Interim: it wraps the resolver of the system's codec. The runtime should
- * offer this as a hook (`ActorSystem.registerRefResolver(prefix, fn)`,
- * consulted by the codec's resolver and `remoteRef`); then this goes.
- * Returns a function that removes it.
+ * Makes refs under /entity/ resolve as entity refs on this system (those
+ * decoded from the wire and those from `remoteRef`). Returns a function that
+ * removes it.
  */
 export function installEntityRefResolver(system: ActorSystem, resolve: (kind: string, id: string) => ActorRef | undefined): () => void {
   return system.registerRefResolver((_node, path) => {

@@ -136,7 +136,7 @@ export class Sharding {
     if (this.registered.get(name) !== kind) {
       throw new TroupeError('UNKNOWN_ENTITY_KIND', `entity kind '${name}' is not registered on node ${this.system.name}`)
     }
-    return entityRef<P>(new EntityTarget(this.regionRef._target, this.system.askTimeoutMs, name, checkEntityId(id)))
+    return entityRef<P>(new EntityTarget(this.regionRef._target, this.system.asks, name, checkEntityId(id)))
   }
 
   /** The shard of an entity id. */
@@ -165,7 +165,7 @@ export class Sharding {
 
   /** An entity ref for a ref that arrived from another node (the kind may be unknown here: messages then fail at delivery). */
   private refFor(kind: string, id: string): ActorRef {
-    return entityRef(new EntityTarget(this.regionRef._target, this.system.askTimeoutMs, kind, id))
+    return entityRef(new EntityTarget(this.regionRef._target, this.system.asks, kind, id))
   }
 }
 

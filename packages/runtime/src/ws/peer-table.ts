@@ -1,5 +1,6 @@
+import { backoffDelayMs } from '../backoff.js'
+import type { BackoffPolicy } from '../backoff.js'
 import type { TimerHandle } from '../clock.js'
-import { Backoff } from './backoff.js'
 import type { Connection } from './connection.js'
 import { LogThrottle } from './log.js'
 import { SendQueue } from './send-queue.js'
@@ -14,20 +15,37 @@ export class Peer {
   dialing: Connection | null = null
   /** Frames sent while there was no active connection, flushed in order when one opens. */
   readonly queue: SendQueue
-  readonly backoff: Backoff
   dialTimer: TimerHandle | null = null
   /** No dial before this time (after a failed one). */
   nextDialAtMs = 0
   /** Dropped frames since the last connection opened, logged sparingly. */
   drops = new LogThrottle()
+  /** Failed dials since a connection last opened. */
+  private dialFailures = 0
+  private readonly redial: BackoffPolicy
 
   constructor(
     readonly name: string,
     limits: { maxBufferedBytes: number; maxQueuedFrames: number; reconnect: { minMs: number; maxMs: number } },
-    random: () => number,
+    private readonly random: () => number,
   ) {
     this.queue = new SendQueue(limits.maxBufferedBytes, limits.maxQueuedFrames)
-    this.backoff = new Backoff(limits.reconnect.minMs, limits.reconnect.maxMs, random)
+    this.redial = { minMs: limits.reconnect.minMs, maxMs: limits.reconnect.maxMs, jitter: 'equal', maxExponent: 30 }
+  }
+
+  /**
+   * A dial failed: the wait before the next one, counting the failure. The
+   * n-th consecutive failure waits a random time in [d/2, d), d = min(maxMs,
+   * minMs · 2^n): the cap bounds the wait, the jitter keeps nodes that lost a
+   * peer together from redialing in lockstep.
+   */
+  redialDelayMs(): number {
+    return backoffDelayMs(this.redial, this.dialFailures++, this.random)
+  }
+
+  /** A connection opened: the next failed dial waits minMs again (with jitter). */
+  connected(): void {
+    this.dialFailures = 0
   }
 
   /** Nothing left to remember: no address, no connection, nothing queued. */

@@ -222,7 +222,7 @@ export class WebSocketTransport implements Transport {
     } catch (err) {
       // A URL ws refuses: count it as a failed dial and retry later.
       this.o.log({ level: 'warn', event: 'dial-failed', node: peer.name, remote: url, reason: (err as Error).message })
-      peer.nextDialAtMs = this.o.clock.now() + peer.backoff.nextDelayMs()
+      peer.nextDialAtMs = this.o.clock.now() + peer.redialDelayMs()
       return this.scheduleDial(peer)
     }
     const conn = new Connection(this.host, ws, 'outbound', url, peer.name)
@@ -262,7 +262,7 @@ export class WebSocketTransport implements Transport {
       dialing.close(CloseCode.Duplicate, `superseded by the connection '${name}' dialed`, 'info')
     }
     this.clearDialTimer(peer)
-    peer.backoff.reset()
+    peer.connected()
     peer.nextDialAtMs = 0
     peer.drops = new LogThrottle()
     this.o.log({ level: 'info', event: 'connection-established', node: name, remote: conn.remote, reason: `${conn.role}, incarnation ${conn.peer!.incarnation}` })
@@ -282,7 +282,7 @@ export class WebSocketTransport implements Transport {
         // failed dial drops them (the layers above time out). Losing the tie-break
         // is not a failure: the peer's own connection is on its way.
         if (conn.closeCode !== CloseCode.Duplicate) this.dropQueue(peer, `dial failed (${conn.closeReason})`)
-        peer.nextDialAtMs = this.o.clock.now() + peer.backoff.nextDelayMs()
+        peer.nextDialAtMs = this.o.clock.now() + peer.redialDelayMs()
         this.scheduleDial(peer)
       }
     } else if (peer.active === conn) {

@@ -2,20 +2,15 @@
 // recent lines for failure reports. Two runs with the same seed must produce
 // the same hash; comparing hashes is how determinism is asserted.
 
-const FNV_OFFSET = 0x811c9dc5
-const FNV_PRIME = 0x01000193
-/** A second lane with another offset basis, so the hash has 64 bits. */
-const FNV_OFFSET_B = 0x050c5d1f
+import { FNV1A_OFFSET, fnv1aUnit, fnv1aUpdate } from '@troupe/runtime/hash'
 
 /** FNV-1a (32 bits) over bytes; used to fingerprint delivered frames. */
-export function fnv1aBytes(bytes: Uint8Array): number {
-  let h = FNV_OFFSET
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!
-    h = Math.imul(h, FNV_PRIME)
-  }
-  return h >>> 0
-}
+export { fnv1a32Bytes as fnv1aBytes } from '@troupe/runtime/hash'
+
+/** The second lane's offset basis: two 32-bit FNV-1a lanes make the hash 64 bits. */
+const LANE_B_OFFSET = 0x050c5d1f
+/** Ends every event line, so that "ab"+"c" and "a"+"bc" hash differently. */
+const SEPARATOR = 0x0a
 
 export interface TraceOptions {
   /** Recent lines kept for failure reports (default 200; 0 keeps none). */
@@ -23,8 +18,8 @@ export interface TraceOptions {
 }
 
 export class Trace {
-  private a = FNV_OFFSET
-  private b = FNV_OFFSET_B
+  private a = FNV1A_OFFSET
+  private b = LANE_B_OFFSET
   private readonly keep: number
   private readonly lines: string[] = []
   private head = 0
@@ -37,16 +32,9 @@ export class Trace {
 
   /** Adds one canonical event line to the hash (and the recent lines). */
   record(line: string): void {
-    let a = this.a
-    let b = this.b
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i)
-      a = Math.imul(a ^ c, FNV_PRIME)
-      b = Math.imul(b ^ c, FNV_PRIME)
-    }
-    // A separator so that "ab"+"c" and "a"+"bc" hash differently.
-    this.a = Math.imul(a ^ 0x0a, FNV_PRIME)
-    this.b = Math.imul(Math.imul(b ^ 0x0a, FNV_PRIME) ^ (this.events & 0xff), FNV_PRIME)
+    // Lane b also takes the event number's low byte.
+    this.a = fnv1aUnit(fnv1aUpdate(this.a, line), SEPARATOR)
+    this.b = fnv1aUnit(fnv1aUnit(fnv1aUpdate(this.b, line), SEPARATOR), this.events & 0xff)
     this.events++
     if (this.keep === 0) return
     if (this.lines.length < this.keep) this.lines.push(line)
