@@ -24,7 +24,7 @@ import { ExpiryJudge } from '../src/core/expiry-judge.js'
 import { DEFAULT_TABLE_OPTIONS, LeaseTable } from '../src/core/lease-table.js'
 import type { LeaseTableOptions } from '../src/core/lease-table.js'
 import type { EntryStatus, ExpireItem, LeaseCommand, LeaseQuery, LeaseQueryResult, LeaseResult, NameInfo } from '../src/core/commands.js'
-import type { Args } from './transcript.js'
+import type { TranscriptArgs as Args } from '@troupe/testkit/transcripts'
 
 const LIMITS = Object.keys(DEFAULT_TABLE_OPTIONS) as Array<keyof LeaseTableOptions>
 

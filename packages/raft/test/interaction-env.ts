@@ -1,5 +1,6 @@
 import { bootstrapState, emptyState, RaftCore, RaftError } from '../src/core.js'
 import type { ConfChangeType, PersistedState, RaftMessage, RaftOptions, Ready, Snapshot } from '../src/core.js'
+import type { TranscriptArgs as Args } from '@troupe/testkit/transcripts'
 import { describeEntry, describeMessage, describeReady, describeSnapshotMeta } from './describe.js'
 
 const utf8 = new TextEncoder()
@@ -45,28 +46,6 @@ function clone(s: PersistedState): PersistedState {
     snapshot: s.snapshot === null ? null : { meta: structuredClone(s.snapshot.meta), data: s.snapshot.data },
     entries: s.entries.map((e) => ({ ...e })),
   }
-}
-
-/** Parsed directive arguments: bare words and key=value (value may be a list "(a,b)"). */
-export interface Args {
-  positional: string[]
-  named: Map<string, string[]>
-}
-
-export function parseArgs(tokens: string[]): Args {
-  const positional: string[] = []
-  const named = new Map<string, string[]>()
-  for (const t of tokens) {
-    const eq = t.indexOf('=')
-    if (eq < 0) {
-      positional.push(t)
-      continue
-    }
-    let v = t.slice(eq + 1)
-    if (v.startsWith('(') && v.endsWith(')')) v = v.slice(1, -1)
-    named.set(t.slice(0, eq), v.length === 0 ? [] : v.split(/[ ,]+/))
-  }
-  return { positional, named }
 }
 
 interface Node {

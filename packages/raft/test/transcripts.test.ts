@@ -1,17 +1,16 @@
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+// The Raft core's behaviour as transcripts (testdata/*.txt), driven through
+// an in-memory cluster. REWRITE=1 pnpm test raft stores the actual output as
+// the expected output (review the diff).
+import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { checkTranscriptFile, transcriptFiles } from '@troupe/testkit/transcripts'
 import { test } from 'uvu'
-import { runTranscriptFile } from './transcript.js'
+import { InteractionEnv } from './interaction-env.js'
 
-// REWRITE=1 pnpm test raft stores the actual output as the golden output.
-const dir = fileURLToPath(new URL('../testdata', import.meta.url))
-const rewrite = process.env.REWRITE === '1'
-
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-  test(`transcript ${file}`, () => {
-    const failures = runTranscriptFile(join(dir, file), rewrite)
-    if (failures.length > 0) throw new Error(`${file}:\n${failures.join('\n\n')}`)
+for (const file of transcriptFiles(fileURLToPath(new URL('../testdata', import.meta.url)))) {
+  test(`transcript ${basename(file)}`, () => {
+    const env = new InteractionEnv()
+    checkTranscriptFile(file, (command, args) => env.handle(command, args))
   })
 }
 

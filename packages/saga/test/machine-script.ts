@@ -5,7 +5,7 @@ import { recordedAttemptsMax, SagaMachine } from '../src/internal/saga-machine.j
 import type { Batch, CallOutcome, CallPhase, SagaPhase } from '../src/internal/saga-machine.js'
 import { retryDelayMs } from '../src/retry-policy.js'
 import type { StepSpec } from '../src/definition.js'
-import type { Args } from './transcript.js'
+import type { TranscriptArgs as Args } from '@troupe/testkit/transcripts'
 
 /**
  * The commands of the saga machine's transcripts (testdata/*.txt). The
@@ -44,19 +44,19 @@ export class MachineScript {
       case 'start':
         return this.start()
       case 'ok':
-        return this.settle(args, { ok: true, result: parseValue(args.values.get('result') ?? 'null') })
+        return this.settle(args, { ok: true, result: parseValue(args.named.get('result')?.[0] ?? 'null') })
       case 'fail':
-        return this.settle(args, failure(args.values.get('code') ?? 'FAILED', !args.words.includes('nonretryable')))
+        return this.settle(args, failure(args.named.get('code')?.[0] ?? 'FAILED', !args.positional.includes('nonretryable')))
       case 'timeout':
-        return this.settle(args, timedOut(args.words[0]!))
+        return this.settle(args, timedOut(args.positional[0]!))
       case 'retry-due':
-        return this.retryDue(args.words[0]!)
+        return this.retryDue(args.positional[0]!)
       case 'flaky':
         return this.flaky(args)
       case 'crash':
         return this.crash()
       case 'recover':
-        return this.recover((args.values.get('reason') ?? 'recovery') as 'recovery' | 'takeover' | 'retry')
+        return this.recover((args.named.get('reason')?.[0] ?? 'recovery') as 'recovery' | 'takeover' | 'retry')
       case 'log':
         return this.log.map((r, i) => `${i} ${formatRecord(r)}`).join('\n')
       default:
@@ -65,8 +65,8 @@ export class MachineScript {
   }
 
   private define(args: Args): string {
-    const [name, ...stages] = args.words
-    const num = (k: string) => (args.values.has(k) ? Number(args.values.get(k)) : undefined)
+    const [name, ...stages] = args.positional
+    const num = (k: string) => (args.named.has(k) ? Number(args.named.get(k)?.[0]) : undefined)
     const retry = { ...(num('attempts') !== undefined ? { attempts: num('attempts') } : {}), ...(num('backoff') !== undefined ? { backoffMs: num('backoff') } : {}), ...(num('max') !== undefined ? { maxBackoffMs: num('max') } : {}) }
     let def: Saga<unknown, any> = saga<unknown>(name!)
     if (num('undo-attempts') !== undefined) def = def.options({ compensation: { attempts: num('undo-attempts')!, backoffMs: 100, maxBackoffMs: 1_000 } })
@@ -94,8 +94,8 @@ export class MachineScript {
   }
 
   private settle(args: Args, outcome: CallOutcome): string {
-    const [phase, step] = call(args.words[0]!)
-    const attempt = args.values.has('attempt') ? Number(args.values.get('attempt')) : (this.started.get(`${phase}:${step}`) ?? 0)
+    const [phase, step] = call(args.positional[0]!)
+    const attempt = args.named.has('attempt') ? Number(args.named.get('attempt')?.[0]) : (this.started.get(`${phase}:${step}`) ?? 0)
     if (!this.running().settle(phase, step, attempt, outcome)) return `stale: ${phase}:${step} #${attempt} is not in flight; ignored`
     return this.show([], this.running().next())
   }
@@ -108,12 +108,12 @@ export class MachineScript {
   }
 
   private flaky(args: Args): string {
-    const target = args.words[0]!
-    const times = Number(args.values.get('times') ?? '1')
-    const code = args.values.get('code') ?? 'FAILED'
+    const target = args.positional[0]!
+    const times = Number(args.named.get('times')?.[0] ?? '1')
+    const code = args.named.get('code')?.[0] ?? 'FAILED'
     let last: string[] = []
     for (let i = 0; i < times; i++) {
-      const failed = this.settle({ words: [target], values: new Map() }, failure(code, true))
+      const failed = this.settle({ positional: [target], named: new Map() }, failure(code, true))
       last = [failed, this.retryDue(target)]
     }
     return [`(${times} ${times === 1 ? 'round' : 'rounds'} of fail + retry-due; the last one:)`, ...last].join('\n')

@@ -1,11 +1,13 @@
 import type { ClusterConfig, Entry, HardState, PersistedState, Snapshot } from '../storage.js'
 import { encodeConfChange, applyConfChange, type ConfChange } from './conf-change.js'
+import { hup } from './election.js'
 import { invariant, RaftError } from './errors.js'
 import { messageProblem, type RaftMessage, type ReadContext } from './message.js'
 import type { RaftOptions } from './options.js'
 import type { ProgressState } from './progress.js'
 import { Raft, type ReadState, type Role } from './raft.js'
 import type { Ready, SoftState } from './ready.js'
+import { applyConfEntry } from './reconfiguration.js'
 import { bcastAppend, bcastCommit } from './replication.js'
 import { transferLeadership } from './step-leader.js'
 
@@ -94,7 +96,7 @@ export class RaftCore {
 
   /** Starts an election now (pre-vote first if enabled), as if the election timeout fired. */
   campaign(): void {
-    this.r.hup(this.r.opts.preVote ? 'preElection' : 'election')
+    hup(this.r, this.r.opts.preVote ? 'preElection' : 'election')
   }
 
   /** Appends a command on the leader. Resolve the client once the entry at `index` with `term` is applied. */
@@ -229,7 +231,7 @@ export class RaftCore {
     log.stable = log.inProgress
     if (rd.snapshot !== null) log.applied = Math.max(log.applied, rd.snapshot.meta.index)
     for (const e of rd.committedEntries) {
-      if (e.kind === 'config') r.applyConfEntry(e)
+      if (e.kind === 'config') applyConfEntry(r, e)
     }
     if (rd.committedEntries.length > 0) log.applied = Math.max(log.applied, rd.committedEntries[rd.committedEntries.length - 1]!.index)
     if (r.role === 'leader') this.selfAck()

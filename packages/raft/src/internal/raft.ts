@@ -1,12 +1,13 @@
 import type { ClusterConfig, Entry, PersistedState } from '../storage.js'
-import { applyConfChange, decodeConfChange, describeConfig } from './conf-change.js'
+import { describeConfig } from './conf-change.js'
+import { handleVote, hup, promotable } from './election.js'
 import { invariant } from './errors.js'
-import type { OutgoingMessage, RaftMessage, ReadContext, VoteRequest } from './message.js'
+import type { OutgoingMessage, RaftMessage, ReadContext } from './message.js'
 import { needsPersist } from './message.js'
 import { resolveOptions, type RaftOptions, type ResolvedOptions } from './options.js'
 import { RaftLog } from './raft-log.js'
 import { ReadOnly } from './read-only.js'
-import { bcastAppend, bcastHeartbeat, sendTimeoutNow } from './replication.js'
+import { bcastHeartbeat } from './replication.js'
 import { SnapshotReceiver } from './snapshot-receiver.js'
 import { stepCandidate, stepFollower } from './step-follower.js'
 import { stepLeader } from './step-leader.js'
@@ -20,13 +21,12 @@ export interface ReadState {
   index: number
 }
 
-type CampaignKind = 'preElection' | 'election' | 'transfer'
-
 /**
  * The Raft algorithm for one group (etcd's raft.go): pure state, fed by
  * step() and tick(); its outputs (messages, log changes) are collected by
- * RaftCore into Ready batches. Role-specific handling lives in step-*.ts,
- * sending in replication.ts.
+ * RaftCore into Ready batches. Elections live in election.ts, applying config
+ * changes in reconfiguration.ts, role-specific handling in step-*.ts, sending
+ * in replication.ts.
  */
 export class Raft {
   readonly id: string
@@ -186,9 +186,9 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (promotable(this) && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0
-      this.hup(this.opts.preVote ? 'preElection' : 'election')
+      hup(this, this.opts.preVote ? 'preElection' : 'election')
     }
   }
 
@@ -221,74 +221,6 @@ export class Raft {
 
   abortLeaderTransfer(): void {
     this.leadTransferee = null
-  }
-
-  // --- elections ---------------------------------------------------------
-
-  /** Voters may campaign; learners, removed nodes and nodes restoring a snapshot may not. */
-  promotable(): boolean {
-    return this.tracker.isVoter(this.id) && this.log.unstableSnapshot === null
-  }
-
-  hup(kind: CampaignKind): void {
-    if (this.role === 'leader') return
-    if (!this.promotable()) {
-      this.info(`is unpromotable and can not campaign`)
-      return
-    }
-    // The active config lags the log until committed changes are applied; campaigning on it could be unsafe.
-    for (let i = this.log.applied + 1; i <= this.log.committed; i++) {
-      if (this.log.entry(i)?.kind === 'config') {
-        this.info(`cannot campaign at term ${this.term} since there are still pending configuration changes to apply`)
-        return
-      }
-    }
-    this.info(`is starting a new election at term ${this.term}`)
-    this.campaign(kind)
-  }
-
-  campaign(kind: CampaignKind): void {
-    let term: number
-    let type: VoteRequest['type']
-    if (kind === 'preElection') {
-      this.becomePreCandidate()
-      type = 'preVote'
-      term = this.term + 1 // the term we would campaign in; ours stays put
-    } else {
-      this.becomeCandidate()
-      type = 'vote'
-      term = this.term
-    }
-    for (const id of this.tracker.voters) {
-      if (id === this.id) {
-        // A real vote for ourselves counts once it is durable (stepped on advance); a pre-vote at once.
-        if (type === 'vote') this.send({ type: 'voteResp', to: this.id, term, reject: false })
-        else this.poll(this.id, true)
-        if (this.role !== 'preCandidate' && this.role !== 'candidate') return
-        if (kind === 'preElection' && this.role !== 'preCandidate') return
-        continue
-      }
-      this.info(`[logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}] sent ${type} request to ${id} at term ${this.term}`)
-      this.send({ type, to: id, term, logTerm: this.log.lastTerm(), index: this.log.lastIndex(), transfer: kind === 'transfer' })
-    }
-  }
-
-  /** Records a vote and acts on the result. */
-  poll(from: string, granted: boolean): void {
-    const kind = this.role === 'preCandidate' ? 'preVote' : 'vote'
-    this.info(`received ${kind} ${granted ? 'grant' : 'rejection'} from ${from} at term ${this.term}`)
-    this.tracker.recordVote(from, granted)
-    const { granted: g, rejected, result } = this.tracker.tally()
-    this.info(`has received ${g} ${kind} grants and ${rejected} rejections`)
-    if (result === 'won') {
-      if (this.role === 'preCandidate') this.campaign('election')
-      else {
-        this.becomeLeader()
-        bcastAppend(this)
-      }
-    } else if (result === 'lost') {
-      this.becomeFollower(this.term, null)
-    }
   }
 
   // --- messages ----------------------------------------------------------
@@ -328,7 +260,7 @@ export class Raft {
     }
 
     if (m.type === 'vote' || m.type === 'preVote') {
-      this.handleVote(m)
+      handleVote(this, m)
       return
     }
     if (this.role === 'leader') stepLeader(this, m)
@@ -336,67 +268,7 @@ export class Raft {
     else stepCandidate(this, m)
   }
 
-  private handleVote(m: VoteRequest): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (m.type === 'preVote' && m.term > this.term)
-    const prefix = `[logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote ?? 0}]`
-    const suffix = `${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`
-    // Learners vote too: one may have been promoted without knowing it yet.
-    if (canVote && this.log.isUpToDate(m.logTerm, m.index)) {
-      this.info(`${prefix} cast ${m.type} for ${suffix}`)
-      // Answer with the request's term: for a pre-vote ours may be older, and the candidate would ignore it.
-      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', to: m.from, term: m.term, reject: false })
-      if (m.type === 'vote') {
-        this.electionElapsed = 0
-        this.vote = m.from
-      }
-    } else {
-      this.info(`${prefix} rejected ${m.type} from ${suffix}`)
-      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', to: m.from, reject: true })
-    }
-  }
-
   // --- configuration -----------------------------------------------------
-
-  /** Applies a committed config entry once the application has applied it. */
-  applyConfEntry(e: Entry): void {
-    if (e.index <= this.configIndex) return // already part of a restored snapshot's config
-    const cc = decodeConfChange(e.data)
-    invariant(cc !== null, `undecodable config entry at ${e.index}`)
-    const next = applyConfChange(this.tracker.config(), cc)
-    this.configIndex = e.index
-    if (typeof next === 'string') {
-      // Validated when proposed, so only reachable if the log was written by another implementation.
-      this.info(`ignored invalid conf change at ${e.index}: ${next}`)
-      return
-    }
-    this.tracker.setConfig(next, this.log.lastIndex() + 1)
-    this.configHistory.push({ index: e.index, config: next })
-    this.info(`switched to configuration ${describeConfig(next)}`)
-    if (this.role !== 'leader') return
-    if (!this.tracker.members.includes(this.id)) {
-      this.stepDownRemoved()
-      return
-    }
-    if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) this.abortLeaderTransfer()
-    // The quorum changed: the commit index may move, and new members need the log.
-    this.maybeCommit()
-    bcastAppend(this)
-  }
-
-  /** The leader was removed: hand over to the most up-to-date voter, then step down. */
-  private stepDownRemoved(): void {
-    let best: string | null = null
-    for (const id of this.tracker.voters) {
-      const pr = this.tracker.progress.get(id)!
-      if (pr.match === this.log.lastIndex() && best === null) best = id
-    }
-    if (best !== null) sendTimeoutNow(this, best)
-    this.info(`was removed from the configuration; stepping down`)
-    this.becomeFollower(this.term, null)
-  }
 
   /** The configuration in force after applying index `index` (index >= snapshot index). */
   configAt(index: number): ClusterConfig {

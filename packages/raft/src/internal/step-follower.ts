@@ -1,5 +1,6 @@
 import type { Snapshot } from '../storage.js'
 import type { AppendRequest, HeartbeatRequest, RaftMessage, SnapshotChunk } from './message.js'
+import { hup, poll } from './election.js'
 import type { Raft } from './raft.js'
 
 /** Messages a follower handles at its own term (etcd's stepFollower). */
@@ -23,7 +24,7 @@ export function stepFollower(r: Raft, m: RaftMessage): void {
     case 'timeoutNow':
       r.info(`[term ${r.term}] received timeoutNow from ${m.from} and starts an election to get leadership`)
       // A transfer skips the pre-vote: the old leader asked for it, so no partition is being healed.
-      r.hup('transfer')
+      hup(r, 'transfer')
       break
     case 'readIndexResp':
       r.readStates.push({ ctx: m.ctx, index: m.index })
@@ -51,7 +52,7 @@ export function stepCandidate(r: Raft, m: RaftMessage): void {
       handleSnapshotChunk(r, m)
       break
     case myResponse:
-      r.poll(m.from, !(m as { reject: boolean }).reject)
+      poll(r, m.from, !(m as { reject: boolean }).reject)
       break
     default:
       break
