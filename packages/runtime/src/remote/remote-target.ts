@@ -1,5 +1,5 @@
 import type { ActorRef, RefTarget, Watcher } from '../actor-ref.js'
-import { invariant } from '../errors.js'
+import { InvariantError } from '../errors.js'
 import type { ReplyTarget } from '../internal/envelope.js'
 import type { Remoting } from './remoting.js'
 
@@ -17,7 +17,8 @@ export class RemoteTarget implements RefTarget {
   }
 
   deliver(type: string, payload: unknown, sender: ActorRef | null, reply: ReplyTarget | null): void {
-    invariant(reply === null, `a reply is relayed only to a local actor; ask ${this.address} instead`)
+    // Not invariant(cond, `...`): the message would be built on every tell.
+    if (reply !== null) throw new InvariantError(`a reply is relayed only to a local actor; ask ${this.address} instead`)
     this.remoting.sendTell(this, type, payload, sender)
   }
 
