@@ -162,7 +162,18 @@ export class Connection {
   }
 
   private onSocketError(err: Error): void {
-    // ws follows every 'error' with 'close'; the reason is logged there, once.
+    // ws follows every 'error' with 'close'. A protocol error ws found in what the
+    // peer sent (a message over the limit, a bad opcode) means ws itself closed the
+    // connection with its code and stopped reading, so the peer's close frame never
+    // arrives and 'close' would report 1006: log it here, as closed by this node.
+    const code = wsProtocolErrorCode(err)
+    if (code !== null && this.state !== 'closed') {
+      this.markClosed(code, err.message)
+      this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason: `${closeCodeName(code)}: ${err.message}` })
+      this.host.closed(this)
+      return
+    }
+    // Otherwise the reason is logged at 'close', once.
     this.lastError = err.message
   }
 
@@ -256,4 +267,16 @@ export class Connection {
     setReceiveLimit(this.ws, this.host.maxPayloadBytes)
     this.host.established(this)
   }
+}
+
+/**
+ * The close code ws sends when it rejects what the peer sent (its receiver's
+ * `WS_ERR_*` errors), or null for other errors (socket errors, a failed dial).
+ */
+export function wsProtocolErrorCode(err: Error): number | null {
+  const code = (err as { code?: unknown }).code
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return null
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return CloseCode.MessageTooBig
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007
+  return 1002
 }
