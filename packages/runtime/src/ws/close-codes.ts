@@ -8,6 +8,8 @@ export const CloseCode = {
   Shutdown: 1001,
   /** ws closes with this itself when a message exceeds `maxPayload`. */
   MessageTooBig: 1009,
+  /** A stranger's connection evicted while still unauthenticated, to make room for a newer one (standard "try again later"). */
+  TryAgainLater: 1013,
   /** A handshake message was malformed or came at the wrong time. */
   ProtocolError: 4000,
   /** The peer speaks another protocol version. */

@@ -5,44 +5,65 @@ import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import type { Clock, TimerHandle } from '../clock.js'
+import { Admission } from './admission.js'
+import type { AdmissionLimits } from './admission.js'
+import { CloseCode } from './close-codes.js'
 import { LogThrottle } from './log.js'
 import type { TransportLog } from './log.js'
 import type { TlsOptions } from './options.js'
+
+/** An upgraded connection still in the handshake, as the listener sees it. */
+export interface PendingConnection {
+  close(code: CloseCode, reason: string, level: 'debug' | 'info' | 'warn'): void
+}
 
 export interface ListenerOptions {
   host: string
   port: number
   tls: TlsOptions | null
   maxPayloadBytes: number
-  /** A socket must be upgraded to WebSocket within this time or it is destroyed. */
-  upgradeTimeoutMs: number
-  /** Sockets not yet past the handshake, counting those `pendingElsewhere` reports. */
-  maxPendingHandshakes: number
+  /** Bounds on connections not yet authenticated, from accept (after TLS) to a verified proof. */
+  admission: AdmissionLimits
   clock: Clock
   log: TransportLog
-  /** Upgraded sockets still in the transport's handshake. */
-  pendingElsewhere(): number
-  /** A new WebSocket; the listener forgets it, the transport owns it now. */
-  accepted(ws: WebSocket, remote: string): void
+  /** A new WebSocket: the transport owns it now, and calls `settled` once it is authenticated or closed. */
+  accepted(ws: WebSocket, remote: string): PendingConnection | null
+}
+
+/** One inbound connection through both pre-authentication phases. */
+interface Pending {
+  readonly socket: Socket
+  readonly remote: string
+  /** Set once upgraded. */
+  conn: PendingConnection | null
 }
 
 /**
  * The accepting side: an HTTP(S) server whose only job is the WebSocket
- * upgrade. It bounds strangers before the transport sees them: at most
- * `maxPendingHandshakes` sockets are handshaking at once, and a socket that
- * does not upgrade within the timeout is destroyed.
+ * upgrade. It bounds strangers before they prove the secret (see
+ * Admission): raw sockets and upgraded-but-unauthenticated WebSockets hold
+ * one place each, per source address and in total; a full bound evicts the
+ * oldest pending connection rather than refusing the new one; one deadline
+ * from accept covers the upgrade and the handshake.
  */
 export class Listener {
   private readonly server: Server
   private readonly wss: WebSocketServer
-  /** Accepted sockets not yet upgraded, with their deadline timers. */
-  private readonly raw = new Map<Socket, TimerHandle>()
-  private readonly refusedLog = new LogThrottle()
+  private readonly admission: Admission<Pending>
+  /** Upgraded connections still pending, to find their place when the transport settles them. */
+  private readonly upgraded = new Map<PendingConnection, Pending>()
+  /** Raw sockets' records, until upgraded. */
+  private readonly raw = new WeakMap<Socket, Pending>()
+  private timer: TimerHandle | null = null
+  private closed = false
+  private readonly evictedLog = new LogThrottle()
+  private readonly expiredLog = new LogThrottle()
 
   constructor(private readonly options: ListenerOptions) {
     const tls = options.tls
+    this.admission = new Admission(options.admission, options.clock)
     this.server = tls
-      ? createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}), handshakeTimeout: options.upgradeTimeoutMs })
+      ? createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}), handshakeTimeout: options.admission.deadlineMs })
       : createServer()
     this.wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: options.maxPayloadBytes })
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => this.onSocket(socket))
@@ -71,55 +92,103 @@ export class Listener {
 
   /** Sockets accepted but not yet upgraded. */
   get pendingSockets(): number {
-    return this.raw.size
+    return this.admission.size - this.upgraded.size
+  }
+
+  /** The transport's pending connection was authenticated or closed: its place is free. */
+  settled(conn: PendingConnection): void {
+    const p = this.upgraded.get(conn)
+    if (p === undefined) return
+    this.upgraded.delete(conn)
+    this.admission.release(p)
   }
 
   /** Stops accepting and destroys sockets not yet upgraded; upgraded ones belong to the transport. */
   close(): Promise<void> {
-    for (const [socket, timer] of this.raw) {
-      this.options.clock.clearTimer(timer)
-      socket.destroy()
-    }
-    this.raw.clear()
+    this.closed = true
+    if (this.timer !== null) this.options.clock.clearTimer(this.timer)
+    this.timer = null
+    for (const p of this.admission.clear()) if (p.conn === null) p.socket.destroy()
+    this.upgraded.clear()
     this.wss.close()
     return new Promise((resolve) => this.server.close(() => resolve()))
   }
 
   private onSocket(socket: Socket): void {
-    const o = this.options
-    if (this.raw.size + o.pendingElsewhere() >= o.maxPendingHandshakes) {
-      if (this.refusedLog.shouldLog()) {
-        o.log({ level: 'warn', event: 'connection-refused', remote: remoteOf(socket), reason: `more than ${o.maxPendingHandshakes} connections handshaking (${this.refusedLog.total} refused so far)` })
-      }
-      socket.destroy()
-      return
-    }
-    const timer = o.clock.setTimer(o.upgradeTimeoutMs, () => {
-      if (!this.raw.delete(socket)) return
-      o.log({ level: 'info', event: 'connection-closed', remote: remoteOf(socket), reason: `no WebSocket upgrade within ${o.upgradeTimeoutMs} ms` })
-      socket.destroy()
+    if (this.closed) return void socket.destroy()
+    const p: Pending = { socket, remote: remoteOf(socket), conn: null }
+    this.raw.set(socket, p)
+    socket.once('close', () => {
+      if (p.conn === null) this.admission.release(p)
     })
-    this.raw.set(socket, timer)
-    socket.once('close', () => this.forget(socket))
+    for (const old of this.admission.admit(p, addressKey(socket.remoteAddress))) this.evict(old)
+    this.arm()
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    if (!this.raw.has(socket)) {
-      socket.destroy()
-      return
-    }
-    this.forget(socket)
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.options.accepted(ws, remoteOf(socket)))
+    const p = this.raw.get(socket)
+    if (p === undefined || !this.admission.has(p)) return void socket.destroy()
+    this.raw.delete(socket)
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!this.admission.has(p)) return void ws.terminate()
+      const conn = this.options.accepted(ws, p.remote)
+      if (conn === null) return void this.admission.release(p)
+      p.conn = conn
+      this.upgraded.set(conn, p)
+    })
   }
 
-  private forget(socket: Socket): void {
-    const timer = this.raw.get(socket)
-    if (timer === undefined) return
-    this.options.clock.clearTimer(timer)
-    this.raw.delete(socket)
+  private evict(p: Pending): void {
+    const why = `evicted to admit a newer connection (more than ${this.options.admission.maxPendingPerAddress} pending from its address or ${this.options.admission.maxPending} in all)`
+    if (this.evictedLog.shouldLog()) {
+      this.options.log({ level: 'warn', event: 'connection-evicted', remote: p.remote, reason: `${why}; ${this.evictedLog.total} evicted so far` })
+    }
+    this.drop(p, CloseCode.TryAgainLater, why)
+  }
+
+  private drop(p: Pending, code: CloseCode, reason: string): void {
+    if (p.conn === null) return void p.socket.destroy()
+    this.upgraded.delete(p.conn)
+    p.conn.close(code, reason, 'debug')
+  }
+
+  /** One timer for all pending connections, due at the oldest one's deadline. */
+  private arm(): void {
+    if (this.timer !== null || this.closed) return
+    const next = this.admission.nextDeadlineMs()
+    if (next === null) return
+    const clock = this.options.clock
+    this.timer = clock.setTimer(Math.max(0, next - clock.now()), () => {
+      this.timer = null
+      const deadlineMs = this.options.admission.deadlineMs
+      for (const p of this.admission.expire()) {
+        if (this.expiredLog.shouldLog()) {
+          this.options.log({ level: 'info', event: 'connection-closed', remote: p.remote, reason: `not authenticated within ${deadlineMs} ms of accept (${this.expiredLog.total} so far)` })
+        }
+        this.drop(p, CloseCode.HandshakeTimeout, `no handshake within ${deadlineMs} ms`)
+      }
+      this.arm()
+    })
   }
 }
 
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+}
+
+/**
+ * The source a per-address bound applies to: the IPv4 address (also when
+ * IPv4-mapped), or an IPv6 address's /64 prefix, since one host usually
+ * holds a whole /64.
+ */
+export function addressKey(address: string | undefined): string {
+  if (address === undefined) return '?'
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped) return mapped[1]
+  if (!address.includes(':')) return address
+  const [head, tail = ''] = address.split('::')
+  const left = head ? head.split(':') : []
+  const right = address.includes('::') && tail ? tail.split(':') : []
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`
 }

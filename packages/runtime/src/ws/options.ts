@@ -20,6 +20,8 @@ export interface WebSocketTransportOptions {
   peers?: Record<string, string>
   /** The cluster secret (at least 16 bytes). Peers prove they know it; it never crosses the wire. */
   secret: string | Uint8Array
+  /** Local address outgoing connections bind to (default: chosen by the OS), e.g. one of several interfaces. */
+  localAddress?: string
   /** Serve and dial `wss://` (every peer URL must then be `wss://`). */
   tls?: TlsOptions
   /** Largest WebSocket message sent or accepted, in bytes (default 16 MiB). */
@@ -36,8 +38,20 @@ export interface WebSocketTransportOptions {
   reconnect?: { minMs: number; maxMs: number }
   /** A connection must complete the handshake within this time, dialing included (default 5 s). */
   handshakeTimeoutMs?: number
-  /** Inbound sockets allowed to be handshaking at once; more are refused (default 256). */
+  /**
+   * Inbound connections not yet authenticated (raw sockets and upgraded
+   * WebSockets in the handshake), in total (default 256). When full, the
+   * oldest pending connection of the address holding the most is evicted (1013)
+   * to admit the new one.
+   */
   maxPendingHandshakes?: number
+  /** The same bound per source address (IPv6: per /64); when full, that address's oldest is evicted (default 32, at most maxPendingHandshakes). */
+  maxPendingPerAddress?: number
+  /**
+   * An inbound socket must be upgraded and prove the secret within this time
+   * of being accepted, or it is closed (default 2 s, and never more than handshakeTimeoutMs).
+   */
+  inboundHandshakeTimeoutMs?: number
   /** Pings open connections every intervalMs; one silent for timeoutMs is dropped (default 5 s / 30 s; null: off). */
   keepAlive?: { intervalMs: number; timeoutMs: number } | null
   clock?: Clock
@@ -54,12 +68,15 @@ export interface ResolvedOptions {
   peers: Map<string, string>
   secret: Buffer
   tls: TlsOptions | null
+  localAddress: string | null
   maxPayloadBytes: number
   maxBufferedBytes: number
   maxQueuedFrames: number
   reconnect: { minMs: number; maxMs: number }
   handshakeTimeoutMs: number
   maxPendingHandshakes: number
+  maxPendingPerAddress: number
+  inboundHandshakeTimeoutMs: number
   keepAlive: { intervalMs: number; timeoutMs: number } | null
   clock: Clock
   random: () => number
@@ -78,18 +95,24 @@ export function resolveOptions(o: WebSocketTransportOptions): ResolvedOptions {
     peers: new Map(),
     secret,
     tls: o.tls ?? null,
+    localAddress: o.localAddress ?? null,
     maxPayloadBytes: positive(o.maxPayloadBytes ?? 16 * MIB, 'maxPayloadBytes'),
     maxBufferedBytes: positive(o.maxBufferedBytes ?? 16 * MIB, 'maxBufferedBytes'),
     maxQueuedFrames: positive(o.maxQueuedFrames ?? 4096, 'maxQueuedFrames'),
     reconnect: o.reconnect ?? { minMs: 100, maxMs: 10_000 },
     handshakeTimeoutMs: positive(o.handshakeTimeoutMs ?? 5000, 'handshakeTimeoutMs'),
     maxPendingHandshakes: positive(o.maxPendingHandshakes ?? 256, 'maxPendingHandshakes'),
+    maxPendingPerAddress: 0,
+    inboundHandshakeTimeoutMs: 0,
     keepAlive: o.keepAlive === undefined ? { intervalMs: 5000, timeoutMs: 30_000 } : o.keepAlive,
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
     randomBytes: o.randomBytes ?? randomBytes,
     log: o.log ?? consoleLog,
   }
+  r.maxPendingPerAddress = positive(o.maxPendingPerAddress ?? Math.min(32, r.maxPendingHandshakes), 'maxPendingPerAddress')
+  if (r.maxPendingPerAddress > r.maxPendingHandshakes) invalid('maxPendingPerAddress must be <= maxPendingHandshakes')
+  r.inboundHandshakeTimeoutMs = positive(o.inboundHandshakeTimeoutMs ?? Math.min(2000, r.handshakeTimeoutMs), 'inboundHandshakeTimeoutMs')
   positive(r.reconnect.minMs, 'reconnect.minMs')
   if (!(r.reconnect.maxMs >= r.reconnect.minMs)) invalid('reconnect.maxMs must be >= reconnect.minMs')
   if (r.keepAlive) {

@@ -46,8 +46,6 @@ export class WebSocketTransport implements Transport {
   private readonly peers: PeerTable
   /** Every connection not yet closed, both directions. */
   private readonly connections = new Set<Connection>()
-  /** Inbound connections still handshaking (they count against maxPendingHandshakes). */
-  private readonly inboundHandshaking = new Set<Connection>()
   private readonly host: ConnectionHost
   private readonly keepAlive: KeepAlive | null
   private state: 'new' | 'started' | 'stopped' = 'new'
@@ -109,11 +107,9 @@ export class WebSocketTransport implements Transport {
         ...this.o.listen,
         tls: this.o.tls,
         maxPayloadBytes: this.o.maxPayloadBytes,
-        upgradeTimeoutMs: this.o.handshakeTimeoutMs,
-        maxPendingHandshakes: this.o.maxPendingHandshakes,
+        admission: { maxPending: this.o.maxPendingHandshakes, maxPendingPerAddress: this.o.maxPendingPerAddress, deadlineMs: this.o.inboundHandshakeTimeoutMs },
         clock: this.o.clock,
         log: this.o.log,
-        pendingElsewhere: () => this.inboundHandshaking.size,
         accepted: (ws, remote) => this.accepted(ws, remote),
       })
       this.bound = await this.listener.listen()
@@ -196,11 +192,14 @@ export class WebSocketTransport implements Transport {
 
   // ---- connections -------------------------------------------------------
 
-  private accepted(ws: WebSocket, remote: string): void {
-    if (this.state !== 'started') return void ws.terminate()
+  private accepted(ws: WebSocket, remote: string): Connection | null {
+    if (this.state !== 'started') {
+      ws.terminate()
+      return null
+    }
     const conn = new Connection(this.host, ws, 'inbound', remote, null)
     this.connections.add(conn)
-    this.inboundHandshaking.add(conn)
+    return conn
   }
 
   private scheduleDial(peer: Peer): void {
@@ -216,6 +215,7 @@ export class WebSocketTransport implements Transport {
   private dial(peer: Peer, url: string): void {
     const options: ClientOptions = { perMessageDeflate: false, maxPayload: this.o.maxPayloadBytes, followRedirects: false }
     if (this.o.tls?.ca) options.ca = this.o.tls.ca
+    if (this.o.localAddress !== null) options.localAddress = this.o.localAddress
     let ws: WebSocket
     try {
       ws = new WebSocket(url, options)
@@ -243,7 +243,7 @@ export class WebSocketTransport implements Transport {
   }
 
   private established(conn: Connection): void {
-    this.inboundHandshaking.delete(conn)
+    this.listener?.settled(conn)
     const name = conn.peer!.name
     const peer = this.peers.ensure(name)
     if (peer.dialing === conn) peer.dialing = null
@@ -271,7 +271,7 @@ export class WebSocketTransport implements Transport {
 
   private closed(conn: Connection): void {
     this.connections.delete(conn)
-    this.inboundHandshaking.delete(conn)
+    this.listener?.settled(conn)
     const name = conn.peer?.name ?? conn.expected
     const peer = name === null ? undefined : this.peers.get(name)
     if (peer === undefined) return

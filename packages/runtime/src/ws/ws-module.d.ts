@@ -15,6 +15,8 @@ declare module 'ws' {
     handshakeTimeout?: number
     rejectUnauthorized?: boolean
     autoPong?: boolean
+    /** Local interface address to bind outgoing connections to (http.RequestOptions). */
+    localAddress?: string
   }
 
   export interface ServerOptions {
