@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   'raft-put': async () => (await import('./raft-put.js')).run(),
   'raft-failover': async () => (await import('./raft-failover.js')).run(),
   'raft-idle': async () => (await import('./raft-idle.js')).run(),
+  flood: async () => (await import('./flood.js')).run(),
 }
 
 const args = process.argv.slice(2)
