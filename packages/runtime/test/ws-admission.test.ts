@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock } from '@troupe/runtime'
 import { Admission } from '../src/ws/admission.js'
+import { addressKey } from '../src/ws/listener.js'
 
 const test = suite('ws admission')
 
@@ -95,6 +96,16 @@ test('limits are checked', () => {
   assert.throws(() => new Admission({ maxPending: 2, maxPendingPerAddress: 3, deadlineMs: 1 }, clock))
   assert.throws(() => new Admission({ maxPending: 2, maxPendingPerAddress: 0, deadlineMs: 1 }, clock))
   assert.throws(() => new Admission({ maxPending: 2, maxPendingPerAddress: 1, deadlineMs: 0 }, clock))
+})
+
+test('the per-address key: IPv4 as is (also IPv4-mapped), IPv6 by its /64', () => {
+  assert.is(addressKey('127.0.0.2'), '127.0.0.2')
+  assert.is(addressKey('::ffff:10.1.2.3'), '10.1.2.3')
+  assert.is(addressKey('2001:db8:0:1:aaaa::1'), '2001:db8:0:1::/64')
+  assert.is(addressKey('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64')
+  assert.is(addressKey('::1'), '0:0:0:0::/64')
+  assert.is(addressKey('fe80::1'), 'fe80:0:0:0::/64')
+  assert.is(addressKey(undefined), '?')
 })
 
 test.run()
