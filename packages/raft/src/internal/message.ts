@@ -121,26 +121,48 @@ export function needsPersist(m: RaftMessage): boolean {
   return m.type === 'appResp' || m.type === 'voteResp' || m.type === 'preVoteResp'
 }
 
-const types = new Set<string>([
-  'vote', 'preVote', 'voteResp', 'preVoteResp', 'app', 'appResp', 'heartbeat', 'heartbeatResp',
-  'snap', 'snapResp', 'timeoutNow', 'readIndex', 'readIndexResp',
-])
+/**
+ * The largest term, index or offset a peer may send. Far beyond any real log (2^48 elections or
+ * entries), and far enough below 2^53 that counting up from it stays exact: a peer claiming term
+ * 2^53-1 would otherwise push this node's next campaign to an unsafe term that every peer rejects.
+ */
+export const MAX_WIRE_NUMBER = 2 ** 48
 
-const numericFields = ['index', 'logTerm', 'commit', 'rejectHint', 'offset', 'totalBytes', 'readSeq'] as const
+const isIndex = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_WIRE_NUMBER
 
-const isIndex = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+/** Per type: the numeric fields (indexes, terms, offsets) and the flags a message must carry. */
+const shapes: Record<MessageType, { numbers: readonly string[]; flags: readonly string[] }> = {
+  vote: { numbers: ['logTerm', 'index'], flags: ['transfer'] },
+  preVote: { numbers: ['logTerm', 'index'], flags: ['transfer'] },
+  voteResp: { numbers: [], flags: ['reject'] },
+  preVoteResp: { numbers: [], flags: ['reject'] },
+  app: { numbers: ['logTerm', 'index', 'commit'], flags: [] },
+  appResp: { numbers: ['index', 'rejectHint', 'logTerm'], flags: ['reject'] },
+  heartbeat: { numbers: ['commit', 'readSeq'], flags: [] },
+  heartbeatResp: { numbers: ['readSeq'], flags: [] },
+  snap: { numbers: ['offset', 'totalBytes'], flags: ['done'] },
+  snapResp: { numbers: ['index', 'offset'], flags: ['reject'] },
+  timeoutNow: { numbers: [], flags: [] },
+  readIndex: { numbers: [], flags: [] },
+  readIndexResp: { numbers: ['index'], flags: [] },
+}
 
-/** Why a message from the network is malformed, or null if it looks sound. Checks shape, not meaning. */
+const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string')
+const isContext = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array
+
+/**
+ * Why a message from the network is malformed, or null if it looks sound. Checks shape, not meaning:
+ * every field its type carries is present with its type, and numbers are safe integers up to MAX_WIRE_NUMBER.
+ */
 export function messageProblem(m: unknown): string | null {
   if (typeof m !== 'object' || m === null) return 'not an object'
   const x = m as Record<string, unknown>
-  if (!types.has(x.type as string)) return `unknown type ${String(x.type)}`
+  const shape = typeof x.type === 'string' && Object.hasOwn(shapes, x.type) ? shapes[x.type as MessageType] : undefined
+  if (shape === undefined) return `unknown type ${String(x.type)}`
   if (typeof x.from !== 'string' || typeof x.to !== 'string') return 'from/to must be strings'
   if (!isIndex(x.term)) return 'bad term'
-  for (const k of numericFields) {
-    const v = x[k]
-    if (v !== undefined && !isIndex(v)) return `bad ${k}`
-  }
+  for (const k of shape.numbers) if (!isIndex(x[k])) return `bad ${k}`
+  for (const k of shape.flags) if (typeof x[k] !== 'boolean') return `bad ${k}`
   if (x.type === 'app') {
     if (!Array.isArray(x.entries)) return 'entries must be an array'
     let next = (x.index as number) + 1
@@ -149,11 +171,15 @@ export function messageProblem(m: unknown): string | null {
       if (typeof en !== 'object' || en === null || en.index !== next++ || !isIndex(en.term)) return 'entries not contiguous'
       if (!(en.data instanceof Uint8Array) || (en.kind !== 'normal' && en.kind !== 'config')) return 'bad entry'
     }
+    if (next - 1 > MAX_WIRE_NUMBER) return 'bad index'
   }
   if (x.type === 'snap') {
     if (!(x.data instanceof Uint8Array)) return 'snapshot chunk data must be bytes'
     const meta = x.meta as Record<string, unknown> | undefined
     if (typeof meta !== 'object' || meta === null || !isIndex(meta.index) || !isIndex(meta.term)) return 'bad snapshot meta'
+    const config = meta.config as Record<string, unknown> | undefined
+    if (typeof config !== 'object' || config === null || !isNames(config.voters) || !isNames(config.learners)) return 'bad snapshot config'
   }
+  if ((x.type === 'readIndex' || x.type === 'readIndexResp') && !isContext(x.ctx)) return 'bad read context'
   return null
 }

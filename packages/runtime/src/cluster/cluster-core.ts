@@ -1,7 +1,7 @@
 import type { DowningStrategy } from './downing.js'
 import type { MemberRecord, MemberStatus } from './member.js'
 import { Membership } from './membership.js'
-import { membershipFromWire, membershipToWire } from './membership-wire.js'
+import { BadGossip, membershipFromWire, membershipToWire } from './membership-wire.js'
 import type { DaemonMessage, GossipState, GossipStatus, JoinRequest } from './messages.js'
 import { monitoredNodes } from './monitor-ring.js'
 
@@ -93,6 +93,8 @@ export class ClusterCore {
   /** A message from another daemon. Throws BadGossip for malformed gossip (nothing changes then). */
   receive(msg: DaemonMessage, nowMs: number): Send[] {
     if (this.phase === 'terminal') return []
+    // A peer's payload is whatever its CBOR decoded to; the handlers below read its fields.
+    if (msg.type !== 'join' && (typeof msg.payload !== 'object' || msg.payload === null)) throw new BadGossip(`${msg.type} is not an object`)
     switch (msg.type) {
       case 'join':
         this.onJoin(msg.payload, nowMs)
