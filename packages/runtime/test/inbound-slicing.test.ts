@@ -101,6 +101,45 @@ test('a sliced frame keeps order per sender; frames from the same peer wait behi
   await victim.terminate()
 })
 
+test('frames queued behind a sliced one are bounded by maxInboundQueuedBytes; past it they are dropped and logged', async () => {
+  const net = new MemoryNetwork()
+  const victim = new ActorSystem({ name: 'v', transport: net.transport(), remoting: { maxInboundQueuedBytes: 2 * 2 ** 20 } })
+  await victim.start()
+  const rejected: string[] = []
+  victim.events.on('inboundRejected', (r) => rejected.push(r.reason))
+  let bigDispatched = 0
+  victim.events.on('deadLetter', () => bigDispatched++)
+  const seen: number[] = []
+  victim.spawn(
+    defineActor({ name: 'log', initial: () => ({}), mailbox: { capacity: 1_000_000 }, handlers: { n: (_s, i: number) => void seen.push(i) } }),
+    { name: 'log' },
+  )
+  const attacker = await rawNode(net, 'x')
+  const c = codec()
+  // 1.5 MB: sliced; it counts against the queue until it is dispatched.
+  attacker.send('v', frameOf([1, '/user/n', 0, 't', 0, null], 100_000))
+  // 1000 small frames, each counted as 1 KiB: about 580 fit in the remaining 0.5 MiB.
+  for (let i = 0; i < 1000; i++) attacker.send('v', c.encode([1, '/user/log', 0, 'n', i, null]))
+  const deadline = Date.now() + LIVENESS_MS
+  const logged = () => rejected.filter((r) => /maxInboundQueuedBytes/.test(r))
+  // The big frame is dispatched, then the queued frames one per turn, until nothing more comes.
+  while (bigDispatched < 100_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  for (let last = -1; seen.length !== last && Date.now() < deadline; ) {
+    last = seen.length
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.ok(seen.length > 0 && seen.length < 1000, `${seen.length} of 1000 queued frames dispatched`)
+  assert.equal(seen, Array.from({ length: seen.length }, (_, i) => i), 'the frames kept are the first ones, in order')
+  assert.ok(logged().length >= 1 && logged().length <= 3, `${logged().length} log lines`)
+  // Once the queue has drained, frames are taken again.
+  const before = seen.length
+  attacker.send('v', c.encode([1, '/user/log', 0, 'n', 5000, null]))
+  while (seen.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  assert.is(seen[seen.length - 1], 5000)
+  await attacker.stop()
+  await victim.terminate()
+})
+
 test('a frame larger than any a sender produces is rejected with a reason', async () => {
   const { net, victim, client } = await victimAndClient()
   const rejected: string[] = []

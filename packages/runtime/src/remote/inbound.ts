@@ -34,7 +34,7 @@ export interface InboundLimits {
   readonly maxQueuedBytes: number
   /** Asks from one peer being answered here at once; more are refused with BACKPRESSURE. */
   readonly maxAsksInFlight: number
-  /** An ask unanswered this long (ms) no longer holds its slot when a new ask needs one. */
+  /** An ask unanswered at least this long (ms) no longer holds its slot once all are taken. */
   readonly askSlotHoldMs: number
   /** How the rest of a sliced frame waits for the next turn of the event loop. */
   readonly yieldTurn: (fn: () => void) => void
@@ -76,6 +76,8 @@ class Peer {
 export class Inbound {
   private readonly peers = new Map<string, Peer>()
   private halted = false
+  /** Read only when a bound is hit: a clock read is not free, and a simulated clock's reads are part of its run. */
+  private readonly now = () => this.host.asks.clock.now()
 
   constructor(
     private readonly host: InboundHost,
@@ -204,14 +206,14 @@ export class Inbound {
     const from = peer.name
     const [, path, uid, type, payload, sender, askId] = e
     if (!isStr(path) || !isUint(uid) || !isStr(type) || !isRefOrNull(sender) || !isUint(askId)) return this.host.rejected(from, 'malformed ask')
-    const reply = new ReplyToRemote(this.outbox, from, askId, peer.asks, this.host.asks.clock.now())
+    const reply = new ReplyToRemote(this.outbox, from, askId, peer.asks)
     const target = this.host.localTarget(path, uid)
     if (target === undefined) {
       this.host.deadLetter(path, type, payload, 'not-found')
       return reply.reject(new TroupeError('ACTOR_NOT_FOUND', `no actor at ${this.host.name}${path}`))
     }
     const { maxAsksInFlight, askSlotHoldMs } = this.limits
-    if (!peer.asks.take(reply, maxAsksInFlight, reply.startedMs, askSlotHoldMs)) {
+    if (!peer.asks.take(reply, maxAsksInFlight, this.now, askSlotHoldMs)) {
       this.log.refused(from, 'asks', `${from} has ${maxAsksInFlight} asks in flight on ${this.host.name} (maxAsksInFlightPerPeer); more are refused with BACKPRESSURE`)
       return reply.reject(new TroupeError('BACKPRESSURE', `node ${this.host.name} is answering ${maxAsksInFlight} asks from ${from} already; retry later`))
     }

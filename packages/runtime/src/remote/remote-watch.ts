@@ -127,11 +127,21 @@ export class RemoteWatch {
   }
 
   private refuse(from: string, watchId: number): void {
-    const message = `node ${from} holds ${this.maxWatchesPerPeer} watches here already (maxWatchesPerPeer); watch refused`
-    this.refused(from, message)
-    const error: WireError = { name: 'TroupeError', code: ErrorCode.WATCH_REFUSED, message }
-    this.outbox.enqueue(from, [Kind.Terminated, watchId, { kind: 'failed', error }])
+    this.refused(from, `node ${from} holds ${this.maxWatchesPerPeer} watches here (maxWatchesPerPeer); further watches refused with WATCH_REFUSED`)
+    this.outbox.enqueue(from, [Kind.Terminated, watchId, this.refusal])
   }
+
+  /** The stop reason of every refused watch (built once). */
+  private get refusal(): WireStopReason {
+    return (this.refusalReason ??= refusalReason(this.maxWatchesPerPeer))
+  }
+  private refusalReason: WireStopReason | undefined
+}
+
+function refusalReason(max: number): WireStopReason {
+  const message = `the watched node holds ${max} watches from this node already (maxWatchesPerPeer); watch refused`
+  const error: WireError = { name: 'TroupeError', code: ErrorCode.WATCH_REFUSED, message }
+  return { kind: 'failed', error }
 }
 
 interface WatchedBy {

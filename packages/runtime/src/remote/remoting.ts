@@ -30,7 +30,7 @@ export interface RemotingOptions {
   scheduleFlush?: (fn: () => void) => void
   /**
    * Envelopes of one incoming frame dispatched per turn of the event loop
-   * (default 4096, and never below `maxEnvelopesPerFrame`); the rest of a
+   * (default 1024, and never below `maxEnvelopesPerFrame`); the rest of a
    * larger frame waits for the next turn, so other peers are served between.
    */
   inboundSliceEnvelopes?: number
@@ -86,7 +86,7 @@ export class Remoting {
     this.log = new RejectionLog(host.asks.clock, (from, reason) => host.rejected(from, reason))
     this.watch = new RemoteWatch(this.outbox, this.downNodes, positive(options.maxWatchesPerPeer ?? 65_536, 'maxWatchesPerPeer'), (from, reason) => this.log.refused(from, 'watches', reason))
     this.inbound = new Inbound(host, this.codec, this.outbox, this.watch, {
-      sliceEnvelopes: Math.max(positive(options.inboundSliceEnvelopes ?? 4096, 'inboundSliceEnvelopes'), limits.maxEnvelopes),
+      sliceEnvelopes: Math.max(positive(options.inboundSliceEnvelopes ?? 1024, 'inboundSliceEnvelopes'), limits.maxEnvelopes),
       maxFrameBytes: positive(options.maxInboundFrameBytes ?? limits.maxFrameBytes + limits.maxMessageBytes, 'maxInboundFrameBytes'),
       maxQueuedBytes: positive(options.maxInboundQueuedBytes ?? 32 * 1024 * 1024, 'maxInboundQueuedBytes'),
       maxAsksInFlight: positive(options.maxAsksInFlightPerPeer ?? 65_536, 'maxAsksInFlightPerPeer'),
