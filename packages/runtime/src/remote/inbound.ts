@@ -139,7 +139,7 @@ export class Inbound {
   nodeDown(node: string): void {
     const peer = this.peers.get(node)
     if (peer === undefined) return
-    peer.asks.held.clear()
+    peer.asks.clear()
     if (peer.frames.length === 0) this.peers.delete(node)
   }
 
@@ -213,7 +213,7 @@ export class Inbound {
       return reply.reject(new TroupeError('ACTOR_NOT_FOUND', `no actor at ${this.host.name}${path}`))
     }
     const { maxAsksInFlight, askSlotHoldMs } = this.limits
-    if (!peer.asks.take(reply, maxAsksInFlight, this.now, askSlotHoldMs)) {
+    if (!reply.takeSlot(maxAsksInFlight, this.now, askSlotHoldMs)) {
       this.log.refused(from, 'asks', `${from} has ${maxAsksInFlight} asks in flight on ${this.host.name} (maxAsksInFlightPerPeer); more are refused with BACKPRESSURE`)
       return reply.reject(new TroupeError('BACKPRESSURE', `node ${this.host.name} is answering ${maxAsksInFlight} asks from ${from} already; retry later`))
     }
