@@ -65,6 +65,8 @@ export const ErrorCode = {
   /** Strict single activation: the entity's permit was lost (or may be), so it did not handle the message. */
   ACTIVATION_LOST: 'ACTIVATION_LOST',
   UNKNOWN_ACTOR_KIND: 'UNKNOWN_ACTOR_KIND',
+  /** A node refused a death watch: the watching node holds `maxWatchesPerPeer` watches there already. */
+  WATCH_REFUSED: 'WATCH_REFUSED',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -109,7 +109,7 @@ export class ActorSystem {
       yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
       scheduleDrain: options.scheduleDrain ?? queueMicrotask,
     })
-    const remotingOptions = options.transport ? { scheduleFlush: options.scheduleDrain, firstAskId: firstAskId(this.clock.now()), ...options.remoting } : null
+    const remotingOptions = options.transport ? { scheduleFlush: options.scheduleDrain, yieldTurn: options.yieldTurn, firstAskId: firstAskId(this.clock.now()), ...options.remoting } : null
     this.asks = new Asks(this.clock, this.askTimeoutMs, (recipient, value) => this.deadLetter(recipient, 'reply', value, 'late-reply'), remotingOptions?.firstAskId ?? 1)
     this.host = this.makeHost()
     this.guardian = new ActorCell(this.host, null, 'user', Guardian, { supervision: { onFailure: 'resume' } })

@@ -10,6 +10,9 @@ export type RefResolver = (node: string, path: string, uid: number) => ActorRef
 
 let resolver: RefResolver | null = null
 
+/** Thrown through cbor-x to end a slice; cbor-x sets `lastPosition` to where the item it was handed began. */
+const SLICE_END = { lastPosition: 0 }
+
 addExtension({
   Class: ActorRef,
   tag: REF_TAG,
@@ -43,15 +46,33 @@ export class Codec {
     }
   }
 
-  /** Decodes a CBOR sequence (one frame of envelopes), calling `each` per item. */
-  decodeSequence(bytes: Uint8Array, each: (value: unknown) => void): void {
+  /**
+   * Decodes a CBOR sequence (one frame of envelopes) from byte `start`,
+   * calling `each` per item, for at most `maxItems` items. Returns the offset
+   * of the first item not decoded yet, or -1 when the frame is done, so a
+   * long frame is taken in slices.
+   */
+  decodeSequence(bytes: Uint8Array, each: (value: unknown) => void, maxItems = Infinity, start = 0): number {
     const previous = resolver
     resolver = this.resolve
+    const source = start === 0 ? bytes : bytes.subarray(start)
+    let n = 0
     try {
-      this.encoder.decodeMultiple(bytes, (value: unknown) => {
+      this.encoder.decodeMultiple(source, (value: unknown) => {
+        // Item maxItems + 1 stops the slice: cbor-x records where it began (as its own stream decoder relies on).
+        if (n === maxItems) {
+          SLICE_END.lastPosition = 0
+          throw SLICE_END
+        }
+        n++
         each(value)
       })
+      return -1
     } catch (err) {
+      if (err === SLICE_END) {
+        if (SLICE_END.lastPosition > 0) return start + SLICE_END.lastPosition
+        throw new TroupeError('CODEC_ERROR', 'cannot resume a sliced frame: the decoder did not report its position')
+      }
       if (err instanceof TroupeError) throw err
       throw new TroupeError('CODEC_ERROR', `cannot decode frame: ${(err as Error).message}`, { cause: err })
     } finally {

@@ -8,6 +8,7 @@ import type { InboundHost } from './inbound.js'
 import { Outbox } from './outbox.js'
 import { RemoteTarget } from './remote-target.js'
 import { RemoteWatch } from './remote-watch.js'
+import { RejectionLog } from './rejection-log.js'
 import { Kind } from './wire.js'
 
 /** What remoting needs from its system. */
@@ -28,6 +29,24 @@ export interface RemotingOptions {
   /** How the end-of-turn flush is scheduled (default queueMicrotask). */
   scheduleFlush?: (fn: () => void) => void
   /**
+   * Envelopes of one incoming frame dispatched per turn of the event loop
+   * (default 1024, and never below `maxEnvelopesPerFrame`); the rest of a
+   * larger frame waits for the next turn, so other peers are served between.
+   */
+  inboundSliceEnvelopes?: number
+  /** Largest incoming frame; a larger one is dropped and logged (default `maxFrameBytes` + `maxMessageBytes`, the largest a sender makes). */
+  maxInboundFrameBytes?: number
+  /** Bytes of one peer's frames waiting behind a sliced frame, each counted as at least 1 KiB; past it, frames are dropped and logged (default 32 MiB). */
+  maxInboundQueuedBytes?: number
+  /** Asks from one peer being answered on this node at once; more are answered with BACKPRESSURE (default 65,536). */
+  maxAsksInFlightPerPeer?: number
+  /** An ask left unanswered this long no longer holds a slot of `maxAsksInFlightPerPeer` once all are taken (default 60,000 ms). */
+  askSlotHoldMs?: number
+  /** Death watches one peer may hold on this node's actors; more are answered with Terminated, failed with WATCH_REFUSED (default 65,536). */
+  maxWatchesPerPeer?: number
+  /** How a sliced frame yields to the event loop (the system passes its `yieldTurn`; default setImmediate). */
+  yieldTurn?: (fn: () => void) => void
+  /**
    * The first ask id (default: the system's start time × 1024). Give each
    * run of a node a larger one than the last, so that a reply meant for an
    * earlier run under the same name matches no ask of this one.
@@ -46,6 +65,7 @@ export class Remoting {
   readonly watch: RemoteWatch
   private readonly outbox: Outbox
   private readonly inbound: Inbound
+  private readonly log: RejectionLog
   private halted = false
   /** Nodes declared down and not seen back since: new asks and watches fail at once instead of waiting. */
   private readonly downNodes = new Set<string>()
@@ -63,14 +83,23 @@ export class Remoting {
       scheduleFlush: options.scheduleFlush ?? queueMicrotask,
     }
     this.outbox = new Outbox(this.codec, transport, limits, (to, reason) => host.dropped(to, reason))
-    this.watch = new RemoteWatch(this.outbox, this.downNodes)
-    this.inbound = new Inbound(host, this.codec, this.outbox, this.watch)
+    this.log = new RejectionLog(host.asks.clock, (from, reason) => host.rejected(from, reason))
+    this.watch = new RemoteWatch(this.outbox, this.downNodes, positive(options.maxWatchesPerPeer ?? 65_536, 'maxWatchesPerPeer'), (from, reason) => this.log.refused(from, 'watches', reason))
+    this.inbound = new Inbound(host, this.codec, this.outbox, this.watch, {
+      sliceEnvelopes: Math.max(positive(options.inboundSliceEnvelopes ?? 1024, 'inboundSliceEnvelopes'), limits.maxEnvelopes),
+      maxFrameBytes: positive(options.maxInboundFrameBytes ?? limits.maxFrameBytes + limits.maxMessageBytes, 'maxInboundFrameBytes'),
+      maxQueuedBytes: positive(options.maxInboundQueuedBytes ?? 32 * 1024 * 1024, 'maxInboundQueuedBytes'),
+      maxAsksInFlight: positive(options.maxAsksInFlightPerPeer ?? 65_536, 'maxAsksInFlightPerPeer'),
+      askSlotHoldMs: positive(options.askSlotHoldMs ?? 60_000, 'askSlotHoldMs'),
+      yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
+    }, this.log)
   }
 
   /** Sends and handles nothing more (a crashed node). */
   halt(): void {
     this.halted = true
     this.outbox.halt()
+    this.inbound.halt()
   }
 
   start(): Promise<void> {
@@ -101,6 +130,8 @@ export class Remoting {
     this.downNodes.add(node)
     this.host.asks.failNode(node)
     this.watch.nodeDown(node)
+    this.inbound.nodeDown(node)
+    this.log.forget(node)
     this.outbox.discard(node)
   }
 
@@ -131,4 +162,9 @@ export class Remoting {
 
 function backpressure(node: string): TroupeError {
   return new TroupeError('BACKPRESSURE', `the link to ${node} is saturated; retry later`)
+}
+
+function positive(value: number, name: string): number {
+  if (!(value > 0)) throw new TroupeError('INVALID_ARGUMENT', `remoting.${name} must be > 0, got ${value}`)
+  return value
 }
