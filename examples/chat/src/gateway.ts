@@ -16,7 +16,6 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { RawData } from 'ws'
 import type { ActorRef, ActorSystem, TimerHandle } from '@troupe/runtime'
-import { addressKey } from './client-address.js'
 import type { NodeDirectory } from './directory.js'
 import {
   FRAME_BURST,
@@ -35,6 +34,7 @@ import type { NodeInfo, ServerFrame } from './protocol.js'
 import type { BrowserLink, SessionDef, SessionProtocol } from './session.js'
 import { TokenBucket } from './token-bucket.js'
 import { parseClientFrame } from './validate.js'
+import { addressKey } from '@troupe/runtime'
 
 const PUBLIC = new URL('./public/', import.meta.url)
 /** How long pages get to answer the close handshake when the node stops. */

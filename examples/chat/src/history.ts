@@ -23,7 +23,7 @@ import { EXPIRY_SCAN_EVERY_MS, HISTORY_PER_ROOM, MAX_ROOMS, ROOM_TTL_MS, ROOMS_P
 import { ChatErrorCode } from './protocol.js'
 import type { ChatMessage, RoomSummary } from './protocol.js'
 
-/** Who creates a room: the signed-in user name and the client address key (client-address.ts). */
+/** Who creates a room: the signed-in user name and the client address key (`addressKey` of @troupe/runtime). */
 export interface Creator {
   user: string
   addr: string

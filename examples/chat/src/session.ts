@@ -36,7 +36,7 @@ export function newPostLimiter(): KeyedLimiter {
 
 interface SessionState {
   key: string
-  /** The client's address key (client-address.ts): room creation is budgeted per address. */
+  /** The client's address key (`addressKey` of @troupe/runtime): room creation is budgeted per address. */
   addr: string
   link: BrowserLink
   user: string | null

@@ -5,7 +5,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ApplyMeta } from '@troupe/raft'
-import { addressKey } from '../src/client-address.js'
 import { HistoryMachine } from '../src/history.js'
 import type { HistoryCommand } from '../src/history.js'
 import { MAX_ROOMS, ROOMS_PER_ADDRESS, ROOMS_PER_USER } from '../src/limits.js'
@@ -90,16 +89,3 @@ table('a snapshot from before expiry (v2) restores: its rooms live from their la
 })
 
 table.run()
-
-const addresses = suite('client address key')
-
-addresses('IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 by its /64', () => {
-  assert.is(addressKey('127.0.0.2'), '127.0.0.2')
-  assert.is(addressKey('::ffff:127.0.0.2'), '127.0.0.2')
-  assert.is(addressKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64')
-  assert.is(addressKey('2001:db8:1:2:bbbb:cccc:dddd:1'), '2001:db8:1:2::/64')
-  assert.is(addressKey('::1'), '0:0:0:0::/64')
-  assert.is(addressKey(undefined), 'unknown')
-})
-
-addresses.run()

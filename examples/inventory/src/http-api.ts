@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url'
 import { PRODUCTS, WAREHOUSES, productOf } from './catalog.js'
 import { decodeJson, decodeMode, decodeOrder, decodeOrderId } from './api-input.js'
 import type { Decoded, OrderRequest } from './api-input.js'
-import { addressKey } from './client-address.js'
 import type { InventoryNode } from './inventory-node.js'
 import { AddressRateLimiter } from './rate-limit.js'
+import { addressKey } from '@troupe/runtime'
 
 /** Largest request body, in bytes (an order is under 200). */
 export const MAX_BODY_BYTES = 4 * 1024

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock } from '@troupe/runtime'
 import { Admission } from '../src/ws/admission.js'
-import { addressKey } from '../src/ws/listener.js'
+import { addressKey } from '@troupe/runtime'
 
 const test = suite('ws admission')
 
@@ -105,7 +105,10 @@ test('the per-address key: IPv4 as is (also IPv4-mapped), IPv6 by its /64', () =
   assert.is(addressKey('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64')
   assert.is(addressKey('::1'), '0:0:0:0::/64')
   assert.is(addressKey('fe80::1'), 'fe80:0:0:0::/64')
+  assert.is(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64')
+  assert.is(addressKey('2001:db8:1:2:bbbb:cccc:dddd:1'), '2001:db8:1:2::/64')
   assert.is(addressKey(undefined), '?')
+  assert.is(addressKey(''), '?')
 })
 
 test.run()

@@ -11,6 +11,7 @@ import { CloseCode } from './close-codes.js'
 import { LogThrottle } from './log.js'
 import type { TransportLog } from './log.js'
 import type { TlsOptions } from './options.js'
+import { addressKey } from '../address-key.js'
 
 /** An upgraded connection still in the handshake, as the listener sees it. */
 export interface PendingConnection {
@@ -174,21 +175,4 @@ export class Listener {
 
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-}
-
-/**
- * The source a per-address bound applies to: the IPv4 address (also when
- * IPv4-mapped), or an IPv6 address's /64 prefix, since one host usually
- * holds a whole /64.
- */
-export function addressKey(address: string | undefined): string {
-  if (address === undefined) return '?'
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped) return mapped[1]
-  if (!address.includes(':')) return address
-  const [head, tail = ''] = address.split('::')
-  const left = head ? head.split(':') : []
-  const right = address.includes('::') && tail ? tail.split(':') : []
-  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
