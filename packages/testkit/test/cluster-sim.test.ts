@@ -65,6 +65,14 @@ test('regression, seed 196: a node the surviving cluster never admitted finds ou
   assert.ok(r.stats.convergedAfterMs !== undefined, 'seed 196; replay: SIM_SEED=196 pnpm sim --scenario cluster-faults')
 })
 
+test('regression, seed 226: a joiner waits for a leaver whose last status it got from before the leaver saw it', async () => {
+  // n2 left while n5's join spread; its status saying it hands shard 37 off went to the
+  // members of its own view only, without n5. n5 still had n2's status from before
+  // (n2 owns 37, hands nothing off) and activated acct-7 while n2 still served it.
+  const r = await runOnce(clusterHandoff, 226)
+  assert.ok(r.stats.overlappingChanges === 1, 'seed 226: the leave overlaps the join')
+})
+
 test('the same seed replays the same cluster run', async () => {
   const [seed] = simSeeds(1, 101)
   const a = await runOnce(clusterFaults, seed!)
