@@ -73,6 +73,13 @@ test('regression, seed 226: a joiner waits for a leaver whose last status it got
   assert.ok(r.stats.overlappingChanges === 1, 'seed 226: the leave overlaps the join')
 })
 
+test('regression, seed 426: a joining node holds what others route to it until it is up in its own view', async () => {
+  // n1 and n3 saw n5 up and routed shard 37 to it; n5, not yet up in its own view, sent the
+  // messages back to n1. They bounced, some were parked after 4 hops, and n3's #17 for acct-7
+  // reached the new activation on n5 before #16.
+  await runOnce(clusterHandoff, 426)
+})
+
 test('the same seed replays the same cluster run', async () => {
   const [seed] = simSeeds(1, 101)
   const a = await runOnce(clusterFaults, seed!)

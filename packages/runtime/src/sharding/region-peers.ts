@@ -26,6 +26,8 @@ interface PeerStatus {
 export class RegionPeers {
   members: string[] = []
   table: Allocation | null = null
+  /** This node's own view has held it (it is no longer joining). */
+  upOnce = false
   private viewKey: string | null = null
   private readonly peers = new Map<string, PeerStatus>()
   /**
@@ -63,6 +65,7 @@ export class RegionPeers {
     }
     this.viewKey = key
     this.members = members
+    if (members.includes(rc.self)) this.upOnce = true
     this.table = this.allocations.get(members)
     return true
   }
