@@ -65,6 +65,21 @@ test('regression, seed 196: a node the surviving cluster never admitted finds ou
   assert.ok(r.stats.convergedAfterMs !== undefined, 'seed 196; replay: SIM_SEED=196 pnpm sim --scenario cluster-faults')
 })
 
+test('regression, seed 226: a joiner waits for a leaver whose last status it got from before the leaver saw it', async () => {
+  // n2 left while n5's join spread; its status saying it hands shard 37 off went to the
+  // members of its own view only, without n5. n5 still had n2's status from before
+  // (n2 owns 37, hands nothing off) and activated acct-7 while n2 still served it.
+  const r = await runOnce(clusterHandoff, 226)
+  assert.ok(r.stats.overlappingChanges === 1, 'seed 226: the leave overlaps the join')
+})
+
+test('regression, seed 426: a joining node holds what others route to it until it is up in its own view', async () => {
+  // n1 and n3 saw n5 up and routed shard 37 to it; n5, not yet up in its own view, sent the
+  // messages back to n1. They bounced, some were parked after 4 hops, and n3's #17 for acct-7
+  // reached the new activation on n5 before #16.
+  await runOnce(clusterHandoff, 426)
+})
+
 test('the same seed replays the same cluster run', async () => {
   const [seed] = simSeeds(1, 101)
   const a = await runOnce(clusterFaults, seed!)

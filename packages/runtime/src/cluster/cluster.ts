@@ -102,6 +102,12 @@ export class Cluster implements MembershipView {
     return this.snapshot.members.get(node)?.incarnation
   }
 
+  /** Whether `node` is leaving gracefully (status `leaving` or `exiting`) in this node's membership table. */
+  isLeaving(node: string): boolean {
+    const status = this.snapshot.members.get(node)?.status
+    return status === 'leaving' || status === 'exiting'
+  }
+
   /** Whether this node's failure detector reaches `node` now (false for a node it does not know). */
   isReachable(node: string): boolean {
     return this.snapshot.members.get(node)?.reachable ?? false

@@ -23,6 +23,13 @@ export interface MembershipView {
    */
   incarnationOf?(node: string): number | undefined
   /**
+   * Whether member `node` is leaving gracefully (`leaving` or `exiting`) as
+   * this view knows it (optional: without it a member that drops out of
+   * `upMembers()` counts as removed, not leaving). Sharding waits for a leaver
+   * to hand off shards it may not have told this node about.
+   */
+  isLeaving?(node: string): boolean
+  /**
    * Whether this node's failure detector reaches up member `node` now
    * (optional: without it every up member counts as reachable). Pub/sub does
    * not wait for the acknowledgement of a member it cannot reach.

@@ -6,9 +6,9 @@ import type { RegionContext } from './region-context.js'
 /**
  * The messages a region holds instead of delivering or forwarding them: in
  * a shard's buffer (the shard waits, moves, or an entity stops or waits for
- * its permit) or parked (no owner yet, or bounced MAX_HOPS times). One bound,
- * maxBufferedMessages, covers them all; a message over it is dead-lettered
- * and its asker gets SHARD_BUFFER_FULL.
+ * its permit) or parked (no owner yet, bounced MAX_HOPS times, or routed here
+ * while this node joins). One bound, maxBufferedMessages, covers them all; a
+ * message over it is dead-lettered and its asker gets SHARD_BUFFER_FULL.
  */
 export class RegionBuffer {
   /** Messages with nowhere to go yet; retried on any change. */

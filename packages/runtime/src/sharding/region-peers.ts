@@ -26,6 +26,8 @@ interface PeerStatus {
 export class RegionPeers {
   members: string[] = []
   table: Allocation | null = null
+  /** This node's own view has held it (it is no longer joining). */
+  upOnce = false
   private viewKey: string | null = null
   private readonly peers = new Map<string, PeerStatus>()
   /**
@@ -35,6 +37,8 @@ export class RegionPeers {
    * until it releases them or this time passes (it may have crashed).
    */
   private readonly departed = new Map<string, number>()
+  /** The departed nodes that were leaving gracefully when they left this node's view. */
+  private readonly leavers = new Set<string>()
   private readonly regionRefs = new Map<string, ActorRef>()
   private readonly allocations: AllocationCache
 
@@ -49,10 +53,19 @@ export class RegionPeers {
     const key = keyOf(members)
     if (key === this.viewKey) return false
     const untilMs = rc.now() + 2 * rc.config.handoffTimeoutMs
-    for (const node of this.members) if (!members.includes(node) && node !== rc.self) this.departed.set(node, untilMs)
-    for (const node of members) this.departed.delete(node)
+    for (const node of this.members) {
+      if (members.includes(node) || node === rc.self) continue
+      this.departed.set(node, untilMs)
+      if (rc.view.isLeaving?.(node) === true) this.leavers.add(node)
+      else this.leavers.delete(node)
+    }
+    for (const node of members) {
+      this.departed.delete(node)
+      this.leavers.delete(node)
+    }
     this.viewKey = key
     this.members = members
+    if (members.includes(rc.self)) this.upOnce = true
     this.table = this.allocations.get(members)
     return true
   }
@@ -67,6 +80,7 @@ export class RegionPeers {
     for (const [node, untilMs] of this.departed) {
       if (untilMs > nowMs) continue
       this.departed.delete(node)
+      this.leavers.delete(node)
       this.peers.delete(node)
     }
   }
@@ -126,7 +140,11 @@ export class RegionPeers {
    * no member owns it under its own view or hands it off, and no recently
    * departed node still hands it off. A member's status counts only once its
    * view holds this node: before that it does not send this node its changes,
-   * so what it said may be stale (a rejoin seen at different times).
+   * so what it said may be stale (a rejoin seen at different times). For the
+   * same reason a node that left gracefully and whose last status did not
+   * hold this node still blocks the shards it owned in it (a leave that
+   * overlapped this node's join: its status saying it hands them off went to
+   * the members of its own view only).
    */
   canActivate(s: number): boolean {
     const self = this.rc.self
@@ -137,7 +155,15 @@ export class RegionPeers {
     }
     const now = this.rc.now()
     for (const [node, untilMs] of this.departed) {
-      if (untilMs > now && this.peers.get(node)?.handingOff.has(s)) return false
+      if (untilMs <= now) continue
+      const peer = this.peers.get(node)
+      if (peer === undefined) continue
+      if (peer.handingOff.has(s)) return false
+      // A leaver's status from before it saw this node may be stale: it did
+      // not tell this node of its later changes, such as its leave, after
+      // which it hands off what it owned. Until a current status comes
+      // (pokePeers asks for one) or its time passes, what it owned stays blocked.
+      if (!peer.seesMe && this.leavers.has(node) && peer.table?.ownerOf(s) === node) return false
     }
     return true
   }

@@ -50,6 +50,10 @@ export class ShardRouter {
     const s = shardOf(m.id, rc.config.shards)
     const local = rc.shards.get(s)
     if (local !== undefined) return this.toLocal(local, m)
+    // Joining: another region routed this here as to the owner, but this node's own view does not
+    // hold it yet. Sent back it would bounce between the views; it waits here, in order, until this
+    // node is up in its own view.
+    if (!this.peers.upOnce && m.hops > 0) return this.buffer.hold(this.buffer.parked, m)
     const owner = this.peers.table?.ownerOf(s)
     if (owner === undefined) return this.buffer.hold(this.buffer.parked, m)
     if (owner === rc.self) {
@@ -93,7 +97,7 @@ export class ShardRouter {
   retryParked(): void {
     if (this.buffer.parked.length === 0) return
     for (const m of this.buffer.takeParked()) {
-      m.hops = 0
+      if (this.peers.upOnce) m.hops = 0
       this.dispatch(m)
     }
   }
