@@ -3,53 +3,16 @@ import * as assert from 'uvu/assert'
 import { ManualClock } from '@troupe/runtime'
 import { checkSagaAtomicity, Prng, simSeeds, withSeed } from '@troupe/testkit'
 import { MemorySagaLog } from '../src/index.js'
-import type { AppendRequest, SagaLog, SagaRecord } from '../src/index.js'
 import { faultyShop } from './faulty-shop.js'
 import type { ShopFaults } from './faulty-shop.js'
 import { ManualNode } from './harness.js'
+import { KillingLog } from './killing-log.js'
+import type { Kill } from './killing-log.js'
 import { observeSagas, placeOrder, ShopState } from './shop.js'
 import type { Order } from './shop.js'
 
-type CrashPoint = { at: number; mode: 'before' | 'after' } | null
-
-const never = new Promise<never>(() => {})
-
-/**
- * The log as one coordinator process sees it. At append number `at` the
- * process dies: 'before' the record reaches the log, or 'after' it is
- * durable but before anyone hears back. From then on its calls never
- * return, as for a dead process; the log itself (the disk) lives on.
- */
-class CrashingLog implements SagaLog {
-  appends = 0
-  dead = false
-
-  constructor(
-    private readonly inner: SagaLog,
-    private readonly crash: CrashPoint,
-    private readonly onCrash: () => void,
-  ) {}
-
-  async append(req: AppendRequest): Promise<void> {
-    if (this.dead) return never
-    const n = ++this.appends
-    if (this.crash?.at !== n) return this.inner.append(req)
-    if (this.crash.mode === 'after') await this.inner.append(req).catch(() => undefined)
-    this.dead = true
-    this.onCrash()
-    return never
-  }
-
-  read(id: string): Promise<SagaRecord[] | null> {
-    return this.dead ? never : this.inner.read(id)
-  }
-
-  unfinished(): Promise<string[]> {
-    return this.dead ? never : this.inner.unfinished()
-  }
-
-  async close(): Promise<void> {}
-}
+/** Where a process dies: at its k-th append, before or after the record is durable. */
+type CrashPoint = Kill & ({ mode: 'before' | 'after' } | null)
 
 /** More seeds for a deeper run: SAGA_SEEDS=50 pnpm test saga. */
 const scale = Number(process.env.SAGA_SEEDS ?? 1)
@@ -78,7 +41,7 @@ async function scenario(seed: number, crashes: CrashPoint[]) {
   let node: ManualNode | null = null
   for (let incarnation = 0; incarnation < crashes.length + 1; incarnation++) {
     let crashed = false
-    const crashLog = new CrashingLog(inner, crashes[incarnation] ?? null, () => (crashed = true))
+    const crashLog = new KillingLog(inner, crashes[incarnation] ?? null, () => (crashed = true))
     node = new ManualNode(crashLog, { clock, name: 'n1', seed: seed * 100 + incarnation })
     node.coordinator.register(def)
     if (incarnation > 0) void node.coordinator.recover().catch(() => undefined)

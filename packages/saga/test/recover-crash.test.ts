@@ -3,10 +3,11 @@ import * as assert from 'uvu/assert'
 import { ManualClock } from '@troupe/runtime'
 import { checkSagaAtomicity, Prng, simSeeds, withSeed } from '@troupe/testkit'
 import { MemorySagaLog } from '../src/index.js'
-import type { AppendRequest, SagaLog, SagaRecord } from '../src/index.js'
 import { faultyShop } from './faulty-shop.js'
 import type { ShopFaults } from './faulty-shop.js'
 import { ManualNode } from './harness.js'
+import { KillingLog } from './killing-log.js'
+import type { Kill } from './killing-log.js'
 import { observeSagas, placeOrder, ShopState } from './shop.js'
 import type { Order } from './shop.js'
 
@@ -15,44 +16,6 @@ import type { Order } from './shop.js'
 // one only recovers and dies at its k-th append, for every k it makes; a third
 // recovers for good. Every saga must end completed or fully compensated, with
 // no step's effect applied twice (the saga-atomicity checker).
-
-/** How a process dies at its k-th append: halted before or after the record is durable, or the log throws. */
-type Kill = { at: number; mode: 'before' | 'after' | 'throw' } | null
-
-const never = new Promise<never>(() => {})
-
-/** The log as one coordinator process sees it; the log itself (the disk) outlives the process. */
-class KillingLog implements SagaLog {
-  appends = 0
-  dead = false
-
-  constructor(
-    private readonly inner: SagaLog,
-    private readonly kill: Kill,
-    private readonly onKill: () => void,
-  ) {}
-
-  async append(req: AppendRequest): Promise<void> {
-    if (this.dead) return this.kill?.mode === 'throw' ? Promise.reject(new Error('the process is gone')) : never
-    const n = ++this.appends
-    if (this.kill?.at !== n) return this.inner.append(req)
-    if (this.kill.mode === 'after') await this.inner.append(req).catch(() => undefined)
-    this.dead = true
-    this.onKill()
-    if (this.kill.mode === 'throw') throw new Error(`disk failure at append ${n}`)
-    return never
-  }
-
-  read(id: string): Promise<SagaRecord[] | null> {
-    return this.dead && this.kill?.mode !== 'throw' ? never : this.inner.read(id)
-  }
-
-  unfinished(): Promise<string[]> {
-    return this.dead && this.kill?.mode !== 'throw' ? never : this.inner.unfinished()
-  }
-
-  async close(): Promise<void> {}
-}
 
 const faults: ShopFaults = { transient: 0.1, lostReply: 0.05, slow: 0.05, duplicate: 0.1, latencyMs: { min: 1, max: 20 }, slowMs: 400 }
 const ORDERS = 6
