@@ -93,7 +93,8 @@ function apply(bytes: Uint8Array, e: Edit): Uint8Array {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** The bytes of `parts`, one after another. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0))
   let o = 0
   for (const p of parts) {

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { ActorRef, ActorSystem, MemoryNetwork, defineActor, isTroupeError } from '@troupe/runtime'
 import type { Transport } from '@troupe/runtime'
 import { Counter } from './remote-helpers.js'
-import { FUZZ_SEED, cbor, fuzz, heapUsedBytes, hostileValue, mutatedBytes, mutatedFields, randomBytes } from './fuzz-helpers.js'
+import { FUZZ_SEED, cbor, concat, fuzz, heapUsedBytes, hostileValue, mutatedBytes, mutatedFields, randomBytes } from './fuzz-helpers.js'
 
 // Hostile frames from a connected peer, at the remoting layer: the codec turns
 // any bytes into envelopes or a CODEC_ERROR, and a node fed arbitrary and
@@ -46,11 +46,11 @@ const envelope: fc.Arbitrary<unknown[]> = fc.oneof(
   fc.tuple(fc.constant(6), id, fc.oneof(fc.record({ kind: fc.string() }), hostileValue)),
 )
 
-const frameOf = (envelopes: unknown[][]): Uint8Array => concat(envelopes.map((e) => cbor.encode(e)))
+const frameOf = (envelopes: unknown[][]): Uint8Array => concat(...envelopes.map((e) => cbor.encode(e)))
 const validFrame = fc.array(envelope, { minLength: 1, maxLength: 8 }).map(frameOf)
 const refBytes = fc.tuple(fc.oneof(fc.string(), hostileValue), fc.oneof(fc.string(), hostileValue), fc.oneof(fc.nat(), hostileValue)).map((r) =>
   // [1, path, uid, type, payload, <tag 40100 [node, path, uid]>]
-  concat([Uint8Array.of(0x86, 0x01), cbor.encode('/user/victim'), cbor.encode(0), cbor.encode('put'), cbor.encode(1), Uint8Array.of(0xd9, 0x9c, 0xa4), cbor.encode(r)]),
+  concat(Uint8Array.of(0x86, 0x01), cbor.encode('/user/victim'), cbor.encode(0), cbor.encode('put'), cbor.encode(1), Uint8Array.of(0xd9, 0x9c, 0xa4), cbor.encode(r)),
 )
 
 const hostileFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
@@ -60,16 +60,6 @@ const hostileFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
   refBytes,
   hostileValue.map((v) => cbor.encode(v)),
 )
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
 
 test('codec: any bytes decode to values or throw CODEC_ERROR', async () => {
   const system = new ActorSystem({ name: 'solo', transport: new MemoryNetwork().transport() })
