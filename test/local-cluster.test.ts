@@ -6,33 +6,17 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { get } from 'node:http'
-import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ClusterSet, LocalCluster } from '../examples/local-cluster.js'
+import { freePorts } from './support/free-ports.js'
 
 const RUNNER = fileURLToPath(new URL('../examples/local-cluster.ts', import.meta.url))
 const FAKE_NODE = fileURLToPath(new URL('./fixtures/local-cluster-node.ts', import.meta.url))
 const WAIT_MS = 60_000
 
-/** A base port with `count` free consecutive ports after it (checked by binding each). */
-async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    const results = await Promise.all(Array.from({ length: count }, (_, i) => canBind(base + i)))
-    if (results.every(Boolean)) return base
-  }
-  throw new Error('no free port range found')
-}
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-}
 
 function httpGet(port: number, path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -86,8 +70,8 @@ const alive = (pid: number) => {
 }
 
 test('the runner starts, kills, restarts and stops nodes from stdin commands, and exits 0 on SIGTERM', async () => {
-  const basePort = await freePorts(3)
-  const baseHttp = await freePorts(3)
+  const basePort = await freePorts(6)
+  const baseHttp = basePort + 3
   const { child, lines, exited } = spawnRunner(['--app', 'fake', '--entry', FAKE_NODE, '--base-port', String(basePort), '--base-http', String(baseHttp)])
   try {
     const seeds = `a=ws://127.0.0.1:${basePort},b=ws://127.0.0.1:${basePort + 1},c=ws://127.0.0.1:${basePort + 2}`
@@ -151,10 +135,11 @@ test('the runner rejects bad arguments with its usage and exit code 2', async ()
 
 test('ClusterSet routes `kill <app> <node>`, `start <app> <node>` and `status [app]` to the right cluster', async () => {
   const lines = new Lines()
-  const make = async (app: string) =>
-    new LocalCluster({ app, entry: FAKE_NODE, basePort: await freePorts(2), baseHttp: await freePorts(2), nodes: 2, out: (l) => lines.push(`[${app}] ${l}`), stopTimeoutMs: 30_000 })
-  const one = await make('one')
-  const two = await make('two')
+  const base = await freePorts(8)
+  const make = (app: string, basePort: number) =>
+    new LocalCluster({ app, entry: FAKE_NODE, basePort, baseHttp: basePort + 2, nodes: 2, out: (l) => lines.push(`[${app}] ${l}`), stopTimeoutMs: 30_000 })
+  const one = make('one', base)
+  const two = make('two', base + 4)
   const set = new ClusterSet(new Map([['one', one], ['two', two]]))
   set.startAll()
   try {
