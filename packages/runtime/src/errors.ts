@@ -67,6 +67,8 @@ export const ErrorCode = {
   UNKNOWN_ACTOR_KIND: 'UNKNOWN_ACTOR_KIND',
   /** A node refused a death watch: the watching node holds `maxWatchesPerPeer` watches there already. */
   WATCH_REFUSED: 'WATCH_REFUSED',
+  /** A handshake with a peer failed its HMAC proof: the two nodes hold different cluster secrets (or one is forged). */
+  AUTH_FAILED: 'AUTH_FAILED',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

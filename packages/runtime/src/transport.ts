@@ -1,3 +1,5 @@
+import type { TroupeError } from './errors.js'
+
 /**
  * Moves frames (opaque bytes) between named nodes. The remoting layer above
  * encodes envelopes and batches them; a transport only connects, frames and
@@ -23,6 +25,37 @@ export interface Transport {
   writable?(node: string): boolean
   /** Learns or updates the address of `node` (cluster membership calls this). Optional: in-process transports need none. */
   addPeer?(node: string, address: string): void
+  /** Subscribes to the transport's typed events (optional: in-process transports have none to report). */
+  on?<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): unknown
+  off?<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): unknown
+}
+
+/** Events a transport reports about its peers (`transport.on(...)`). */
+export interface TransportEvents {
+  /** A handshake failed its proof: this node and the peer hold different cluster secrets. */
+  authFailed: [AuthFailure]
+}
+
+/**
+ * One refused handshake round with a peer whose proof did not match, seen
+ * from this node: either this node refused the peer's proof or the peer
+ * refused ours (close code AuthFailed). Reported once per refused connection;
+ * a dialing node keeps redialing with backoff, so it repeats.
+ */
+export interface AuthFailure {
+  /**
+   * The peer's node name: the node this one dialed (outbound), or the name
+   * the peer claimed in its Hello (inbound; unauthenticated, so only a hint).
+   */
+  readonly peer: string
+  /** The dialed URL (outbound) or the peer's `host:port` (inbound). */
+  readonly address: string
+  /** 'outbound': this node dialed; 'inbound': the peer dialed this node. */
+  readonly direction: 'outbound' | 'inbound'
+  /** Which side found the proof wrong. */
+  readonly refusedBy: 'self' | 'peer'
+  /** A TroupeError with code AUTH_FAILED (not retryable) naming the peer, for a caller to reject with. */
+  readonly error: TroupeError
 }
 
 export interface TransportHandler {

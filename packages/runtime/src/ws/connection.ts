@@ -60,6 +60,10 @@ export class Connection {
   /** Why it closed (ours or the peer's code), once closed. */
   closeCode: number | null = null
   closeReason = ''
+  /** Who closed it: this node ('self') or the peer or the network ('peer'); null while not closed. */
+  closedBy: 'self' | 'peer' | null = null
+  /** True once the handshake completed (it stays true after close). */
+  opened = false
   private step: Step
   private hello: Hello | null = null
   private nonce: Uint8Array | null = null
@@ -115,7 +119,7 @@ export class Connection {
   /** Closes with a code and a reason the peer sees and the log records. */
   close(code: CloseCode, reason: string, level: 'debug' | 'info' | 'warn' = 'warn'): void {
     if (this.state === 'closed') return
-    this.markClosed(code, reason)
+    this.markClosed(code, reason, 'self')
     this.host.log({ level, event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     if (this.ws.readyState === this.ws.CONNECTING) this.ws.terminate()
     else this.ws.close(code, clampReason(reason))
@@ -130,14 +134,15 @@ export class Connection {
   /** Destroys the socket at once (keep-alive timeout: the peer is not there to say goodbye to). */
   terminate(code: CloseCode, reason: string): void {
     if (this.state === 'closed') return
-    this.markClosed(code, reason)
+    this.markClosed(code, reason, 'self')
     this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     this.ws.terminate()
     this.host.closed(this)
   }
 
-  private markClosed(code: number, reason: string): void {
+  private markClosed(code: number, reason: string, by: 'self' | 'peer'): void {
     this.state = 'closed'
+    this.closedBy = by
     this.closeCode = code
     this.closeReason = reason
     if (this.timer !== null) this.host.clock.clearTimer(this.timer)
@@ -150,7 +155,7 @@ export class Connection {
     this.socketClosed()
     if (this.state === 'closed') return
     const why = reason || this.lastError || closeCodeName(code)
-    this.markClosed(code, why)
+    this.markClosed(code, why, 'peer')
     if (this.step === 'open') {
       // Never connected: a refused or timed-out dial, retried with backoff.
       this.host.log({ level: 'info', event: 'dial-failed', node: this.name, remote: this.remote, code, reason: why })
@@ -168,7 +173,7 @@ export class Connection {
     // arrives and 'close' would report 1006: log it here, as closed by this node.
     const code = wsProtocolErrorCode(err)
     if (code !== null && this.state !== 'closed') {
-      this.markClosed(code, err.message)
+      this.markClosed(code, err.message, 'self')
       this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason: `${closeCodeName(code)}: ${err.message}` })
       this.host.closed(this)
       return
@@ -262,6 +267,7 @@ export class Connection {
   private becomeOpen(): void {
     this.step = 'done'
     this.state = 'open'
+    this.opened = true
     if (this.timer !== null) this.host.clock.clearTimer(this.timer)
     this.timer = null
     setReceiveLimit(this.ws, this.host.maxPayloadBytes)

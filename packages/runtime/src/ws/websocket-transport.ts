@@ -1,9 +1,10 @@
 import { createSecretKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { EventEmitter } from 'eventemitter3'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import { TroupeError, invariant } from '../errors.js'
-import type { Transport, TransportHandler } from '../transport.js'
+import type { Transport, TransportEvents, TransportHandler } from '../transport.js'
 import { CloseCode } from './close-codes.js'
 import { Connection } from './connection.js'
 import type { ConnectionHost } from './connection.js'
@@ -41,6 +42,8 @@ const CLOSE_GRACE_MS = 2000
  * the package README (WebSocket transport) for the protocol and the security model.
  */
 export class WebSocketTransport implements Transport {
+  /** Typed events about peers: `authFailed` (a handshake's proof did not match). */
+  readonly events = new EventEmitter<TransportEvents>()
   private readonly o: ResolvedOptions
   private readonly key: KeyObject
   private readonly peers: PeerTable
@@ -80,6 +83,16 @@ export class WebSocketTransport implements Transport {
     if (this.bound === null) return null
     const host = this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host
     return `${this.o.tls ? 'wss' : 'ws'}://${host}:${this.bound.port}`
+  }
+
+  on<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): this {
+    this.events.on(event, fn as (...args: any[]) => void)
+    return this
+  }
+
+  off<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): this {
+    this.events.off(event, fn as (...args: any[]) => void)
+    return this
   }
 
   /** Adds or changes a peer's address; an open connection is kept, the next dial uses the new URL. */
@@ -272,6 +285,7 @@ export class WebSocketTransport implements Transport {
   private closed(conn: Connection): void {
     this.connections.delete(conn)
     this.listener?.settled(conn)
+    if (conn.closeCode === CloseCode.AuthFailed && !conn.opened) this.authFailed(conn)
     const name = conn.peer?.name ?? conn.expected
     const peer = name === null ? undefined : this.peers.get(name)
     if (peer === undefined) return
@@ -299,6 +313,19 @@ export class WebSocketTransport implements Transport {
     } catch (err) {
       // The handler must not throw; if it does, the connection is not to blame.
       this.o.log({ level: 'error', event: 'handler-threw', node: conn.peer.name, reason: (err as Error).message })
+    }
+  }
+
+  /** A handshake round refused for a proof that did not match, by either side: tell the listeners (after the log line). */
+  private authFailed(conn: Connection): void {
+    const peer = conn.name ?? '?'
+    const by = conn.closedBy === 'self' ? "this node refused the peer's proof" : "the peer refused this node's proof"
+    const error = new TroupeError('AUTH_FAILED', `handshake with node '${peer}' (${conn.remote}, ${conn.role}) failed: ${by}; the cluster secrets differ (${conn.closeReason})`)
+    const failure = { peer, address: conn.remote, direction: conn.role, refusedBy: conn.closedBy ?? 'peer', error } as const
+    try {
+      this.events.emit('authFailed', failure)
+    } catch (err) {
+      this.o.log({ level: 'error', event: 'listener-threw', node: peer, reason: (err as Error).message })
     }
   }
 
