@@ -32,6 +32,7 @@ import { actorChatter, fnv1aBytes, runSeeds } from '@troupe/testkit'
 import type { Scenario } from '@troupe/testkit'
 import {
   DAEMON_PATH,
+  DEFAULT_VERSIONS,
   FrameType,
   HEARTBEAT_PATH,
   Kind,
@@ -121,15 +122,15 @@ export const HANDSHAKE_INPUTS = {
 export function handshakeFixture() {
   const i = HANDSHAKE_INPUTS
   const key = createSecretKey(Buffer.from(i.secret))
-  const hello: Hello = { name: i.client.name, incarnation: Buffer.from(i.client.incarnationBytes).toString('hex'), nonce: i.client.nonce, target: i.server.name }
-  const server = { name: i.server.name, incarnation: Buffer.from(i.server.incarnationBytes).toString('hex'), nonce: i.server.nonce }
+  const hello: Hello = { name: i.client.name, incarnation: Buffer.from(i.client.incarnationBytes).toString('hex'), nonce: i.client.nonce, target: i.server.name, versions: DEFAULT_VERSIONS }
+  const server = { name: i.server.name, incarnation: Buffer.from(i.server.incarnationBytes).toString('hex'), nonce: i.server.nonce, versions: DEFAULT_VERSIONS, version: DEFAULT_VERSIONS.max }
   const sProof = serverProof(key, hello, server)
   const cProof = clientProof(key, hello, server)
   return {
     inputs: {
       secret: i.secret,
-      client: { name: hello.name, incarnation: hello.incarnation, nonce: hex(hello.nonce), target: hello.target },
-      server: { name: server.name, incarnation: server.incarnation, nonce: hex(server.nonce) },
+      client: { name: hello.name, incarnation: hello.incarnation, nonce: hex(hello.nonce), target: hello.target, versions: { min: hello.versions.min, max: hello.versions.max } },
+      server: { name: server.name, incarnation: server.incarnation, nonce: hex(server.nonce), versions: { min: server.versions.min, max: server.versions.max }, version: server.version },
       data: hex(i.data),
     },
     serverProof: hex(sProof),

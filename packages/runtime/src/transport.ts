@@ -1,4 +1,5 @@
 import type { TroupeError } from './errors.js'
+import type { VersionRange } from './wire-version.js'
 
 /**
  * Moves frames (opaque bytes) between named nodes. The remoting layer above
@@ -25,6 +26,14 @@ export interface Transport {
   writable?(node: string): boolean
   /** Learns or updates the address of `node` (cluster membership calls this). Optional: in-process transports need none. */
   addPeer?(node: string, address: string): void
+  /** The wire versions this transport speaks (absent: this build's default, `WIRE_VERSION` only). */
+  readonly versions?: VersionRange
+  /**
+   * The wire version agreed with `node` on the current connection, or
+   * undefined while there is none (not connected yet). Remoting encodes for
+   * it; absent, every peer speaks `versions.min`.
+   */
+  peerVersion?(node: string): number | undefined
   /** Subscribes to the transport's typed events (optional: in-process transports have none to report). */
   on?<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): unknown
   off?<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): unknown
@@ -34,6 +43,23 @@ export interface Transport {
 export interface TransportEvents {
   /** A handshake failed its proof: this node and the peer hold different cluster secrets. */
   authFailed: [AuthFailure]
+  /** A handshake found no wire version both nodes speak: one of them must be upgraded (or rolled back). */
+  versionMismatch: [VersionMismatch]
+}
+
+/** One handshake refused because the two nodes' version ranges do not overlap (close code BadVersion). */
+export interface VersionMismatch {
+  /** As in AuthFailure: the node dialed, or the name the peer claimed. */
+  readonly peer: string
+  readonly address: string
+  readonly direction: 'outbound' | 'inbound'
+  readonly refusedBy: 'self' | 'peer'
+  /** What this node speaks. */
+  readonly local: VersionRange
+  /** What the peer said it speaks; null when it refused before saying (a version-1 node). */
+  readonly remote: VersionRange | null
+  /** A TroupeError PROTOCOL_MISMATCH (not retryable) naming the peer and both ranges. */
+  readonly error: TroupeError
 }
 
 /**

@@ -9,7 +9,7 @@ import { Outbox } from './outbox.js'
 import { RemoteTarget } from './remote-target.js'
 import { RemoteWatch } from './remote-watch.js'
 import { RejectionLog } from './rejection-log.js'
-import { Kind } from './wire.js'
+import { Kind, WIRE_VERSION } from './wire.js'
 
 /** What remoting needs from its system. */
 export interface RemotingHost extends InboundHost {
@@ -114,6 +114,14 @@ export class Remoting {
   async stop(): Promise<void> {
     this.outbox.flush()
     await this.transport.stop()
+  }
+
+  /**
+   * The wire version to encode for `node`: the one agreed on its connection,
+   * else the oldest this node speaks (which every peer it may reach speaks).
+   */
+  peerVersion(node: string): number {
+    return this.transport.peerVersion?.(node) ?? this.transport.versions?.min ?? WIRE_VERSION
   }
 
   addPeer(node: string, address: string): void {

@@ -17,7 +17,9 @@ import {
   proofMatches,
   serverProof,
 } from './handshake.js'
-import type { Hello, Identity } from './handshake.js'
+import type { Hello, Identity, ServerSide } from './handshake.js'
+import { formatRange, negotiateVersion } from '../wire-version.js'
+import type { VersionRange } from '../wire-version.js'
 import type { TransportLog } from './log.js'
 import { setReceiveLimit } from './payload-limit.js'
 
@@ -26,6 +28,8 @@ export type Role = 'outbound' | 'inbound'
 /** What a connection needs from its transport. */
 export interface ConnectionHost {
   readonly self: Identity
+  /** The wire versions this node speaks. */
+  readonly versions: VersionRange
   readonly key: KeyObject
   readonly clock: Clock
   readonly log: TransportLog
@@ -64,8 +68,13 @@ export class Connection {
   closedBy: 'self' | 'peer' | null = null
   /** True once the handshake completed (it stays true after close). */
   opened = false
+  /** The wire version both sides speak on this connection, once agreed. */
+  version: number | null = null
+  /** The range the peer said it speaks (null until it said, or for a peer too old to say). */
+  peerVersions: VersionRange | null = null
   private step: Step
   private hello: Hello | null = null
+  private server: ServerSide | null = null
   private nonce: Uint8Array | null = null
   private timer: TimerHandle | null
   private graceTimer: TimerHandle | null = null
@@ -224,14 +233,21 @@ export class Connection {
     if (hello.name === self.name) throw new HandshakeError(CloseCode.WrongPeer, `peer claims this node's own name '${self.name}'`)
     this.hello = hello
     this.peer = { name: hello.name, incarnation: hello.incarnation }
+    this.peerVersions = hello.versions
     this.nonce = this.host.nonce()
-    const mine = { ...self, nonce: this.nonce }
+    // Without a common version the Challenge still goes out (version 0): it tells the
+    // client this node's range, under a proof, so both sides can say why they refused.
+    const version = negotiateVersion(this.host.versions, hello.versions) ?? 0
+    const mine: ServerSide = { ...self, nonce: this.nonce, versions: this.host.versions, version }
+    this.server = mine
     this.step = 'proof'
     this.ws.send(encodeChallenge({ ...mine, proof: serverProof(this.host.key, hello, mine) }))
+    if (version === 0) throw this.mismatch(hello.name, hello.versions)
+    this.version = version
   }
 
   private onProof(proof: Uint8Array): void {
-    const expected = clientProof(this.host.key, this.hello!, { ...this.host.self, nonce: this.nonce! })
+    const expected = clientProof(this.host.key, this.hello!, this.server!)
     if (!proofMatches(expected, proof)) throw new HandshakeError(CloseCode.AuthFailed, 'client proof does not match (wrong cluster secret?)')
     const refusal = this.host.admit(this)
     if (refusal !== null) return this.close(refusal.code, refusal.reason, 'info')
@@ -245,7 +261,7 @@ export class Connection {
     if (this.state === 'closed') return
     setReceiveLimit(this.ws, HANDSHAKE_MAX_BYTES + 1)
     this.nonce = this.host.nonce()
-    this.hello = { ...this.host.self, nonce: this.nonce, target: this.expected! }
+    this.hello = { ...this.host.self, nonce: this.nonce, target: this.expected!, versions: this.host.versions }
     this.step = 'challenge'
     this.ws.send(encodeHello(this.hello))
   }
@@ -255,9 +271,18 @@ export class Connection {
     if (challenge.name !== this.expected) throw new HandshakeError(CloseCode.WrongPeer, `dialed node '${this.expected}' but reached '${challenge.name}'`)
     const expected = serverProof(this.host.key, this.hello!, challenge)
     if (!proofMatches(expected, challenge.proof)) throw new HandshakeError(CloseCode.AuthFailed, 'server proof does not match (wrong cluster secret?)')
+    this.peerVersions = challenge.versions
+    const version = negotiateVersion(this.host.versions, challenge.versions)
+    if (version === null) throw this.mismatch(challenge.name, challenge.versions)
+    if (challenge.version !== version) throw new HandshakeError(CloseCode.ProtocolError, `server chose protocol version ${challenge.version}, but the ranges give ${version}`)
+    this.version = version
     this.peer = { name: challenge.name, incarnation: challenge.incarnation }
     this.step = 'accept'
     this.ws.send(encodeProof(clientProof(this.host.key, this.hello!, challenge)))
+  }
+
+  private mismatch(peer: string, theirs: VersionRange): HandshakeError {
+    return new HandshakeError(CloseCode.BadVersion, `no common protocol version: this node speaks ${formatRange(this.host.versions)}, '${peer}' speaks ${formatRange(theirs)}`)
   }
 
   private onAccept(): void {

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import { TroupeError, invariant } from '../errors.js'
 import type { Transport, TransportEvents, TransportHandler } from '../transport.js'
+import type { VersionRange } from '../wire-version.js'
 import { CloseCode } from './close-codes.js'
 import { Connection } from './connection.js'
 import type { ConnectionHost } from './connection.js'
@@ -16,6 +17,8 @@ import { LogThrottle } from './log.js'
 import { checkUrl, resolveOptions } from './options.js'
 import type { ResolvedOptions, WebSocketTransportOptions } from './options.js'
 import { Peer, PeerTable } from './peer-table.js'
+import { refusalOf } from './refusals.js'
+import type { Refusal } from './refusals.js'
 import { chooseConnection } from './tie-break.js'
 import type { Candidate } from './tie-break.js'
 
@@ -66,6 +69,16 @@ export class WebSocketTransport implements Transport {
     for (const [name, url] of this.o.peers) this.peers.ensure(name).url = url
     this.keepAlive = this.o.keepAlive ? new KeepAlive(this.o.clock, this.o.keepAlive, () => this.connections) : null
     this.host = this.makeHost()
+  }
+
+  /** The wire versions this node speaks (`wire` option). */
+  get versions(): VersionRange {
+    return this.o.versions
+  }
+
+  /** The wire version agreed with `node` on its open connection, or undefined while not connected. */
+  peerVersion(node: string): number | undefined {
+    return this.peers.get(node)?.active?.version ?? undefined
   }
 
   /** This start's incarnation id (random per start), or null before start. */
@@ -285,7 +298,8 @@ export class WebSocketTransport implements Transport {
   private closed(conn: Connection): void {
     this.connections.delete(conn)
     this.listener?.settled(conn)
-    if (conn.closeCode === CloseCode.AuthFailed && !conn.opened) this.authFailed(conn)
+    const refusal = refusalOf(conn, this.o.versions)
+    if (refusal !== null) this.report(refusal)
     const name = conn.peer?.name ?? conn.expected
     const peer = name === null ? undefined : this.peers.get(name)
     if (peer === undefined) return
@@ -316,16 +330,12 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  /** A handshake round refused for a proof that did not match, by either side: tell the listeners (after the log line). */
-  private authFailed(conn: Connection): void {
-    const peer = conn.name ?? '?'
-    const by = conn.closedBy === 'self' ? "this node refused the peer's proof" : "the peer refused this node's proof"
-    const error = new TroupeError('AUTH_FAILED', `handshake with node '${peer}' (${conn.remote}, ${conn.role}) failed: ${by}; the cluster secrets differ (${conn.closeReason})`)
-    const failure = { peer, address: conn.remote, direction: conn.role, refusedBy: conn.closedBy ?? 'peer', error } as const
+  /** A handshake refused by either side (wrong secret, no common version): tell the listeners (after the log line). */
+  private report(refusal: Refusal): void {
     try {
-      this.events.emit('authFailed', failure)
+      ;(this.events.emit as (e: string, ...a: unknown[]) => boolean)(refusal.event, ...refusal.args)
     } catch (err) {
-      this.o.log({ level: 'error', event: 'listener-threw', node: peer, reason: (err as Error).message })
+      this.o.log({ level: 'error', event: 'listener-threw', node: refusal.args[0].peer, reason: (err as Error).message })
     }
   }
 
@@ -348,6 +358,7 @@ export class WebSocketTransport implements Transport {
       get self() {
         return t.identity!
       },
+      versions: this.o.versions,
       key: this.key,
       clock: this.o.clock,
       log: this.o.log,
