@@ -7,6 +7,8 @@ import type { ObserverRecord, Subject } from './reachability.js'
 
 /**
  * Gossip as it crosses the wire: short arrays, no Maps (CBOR-friendly).
+ * A record may carry fields after the ones listed (a later wire version
+ * appends them); they are ignored, so are unknown keys of the object.
  * m: [node, address, incarnation, status][]
  * t: [node, incarnation, removedAtMs][]
  * r: [observer, incarnation, version, [node, incarnation][]][]
@@ -52,7 +54,7 @@ export function membershipFromWire(value: unknown): Membership {
 }
 
 function parseMember(v: unknown): MemberRecord {
-  if (!Array.isArray(v) || v.length !== 4) throw new BadGossip('member is not [node, address, incarnation, status]')
+  if (!Array.isArray(v) || v.length < 4) throw new BadGossip('member is not [node, address, incarnation, status]')
   const [node, address, incarnation, status] = v
   if (!isMemberStatus(status) || status === 'removed') throw new BadGossip(`bad member status ${String(status)}`)
   if (typeof address !== 'string' || address.length > WIRE_LIMITS.maxAddressChars) throw new BadGossip('bad member address')
@@ -60,16 +62,16 @@ function parseMember(v: unknown): MemberRecord {
 }
 
 function parseTombstone(v: unknown): Tombstone {
-  if (!Array.isArray(v) || v.length !== 3) throw new BadGossip('tombstone is not [node, incarnation, removedAtMs]')
+  if (!Array.isArray(v) || v.length < 3) throw new BadGossip('tombstone is not [node, incarnation, removedAtMs]')
   const removedAtMs = v[2]
   if (typeof removedAtMs !== 'number' || !Number.isFinite(removedAtMs)) throw new BadGossip('bad tombstone time')
   return { node: name(v[0], 'tombstone node'), incarnation: count(v[1], 'incarnation'), removedAtMs }
 }
 
 function parseObserver(v: unknown): ObserverRecord {
-  if (!Array.isArray(v) || v.length !== 4) throw new BadGossip('observation is not [observer, incarnation, version, subjects]')
+  if (!Array.isArray(v) || v.length < 4) throw new BadGossip('observation is not [observer, incarnation, version, subjects]')
   const subjects: Subject[] = list(v[3], 'subjects').map((s) => {
-    if (!Array.isArray(s) || s.length !== 2) throw new BadGossip('subject is not [node, incarnation]')
+    if (!Array.isArray(s) || s.length < 2) throw new BadGossip('subject is not [node, incarnation]')
     return { node: name(s[0], 'subject node'), incarnation: count(s[1], 'incarnation') }
   })
   subjects.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
