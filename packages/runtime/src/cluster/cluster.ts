@@ -10,6 +10,7 @@ import { EMPTY_SNAPSHOT, emitDiff } from './cluster-events.js'
 import type { ClusterEvents, Snapshot } from './cluster-events.js'
 import { DetectorRegistry } from './detector-registry.js'
 import { LoopLag } from './loop-lag.js'
+import { toMember } from './member.js'
 import type { Member, MemberStatus } from './member.js'
 import { BadGossip } from './membership-wire.js'
 import type { DaemonMessage } from './messages.js'
@@ -67,7 +68,7 @@ export class Cluster implements MembershipView {
     this.lag = o.loopLag === null ? null : new LoopLag(system.clock, o.loopLag)
     this.registry = new DetectorRegistry(o.detector, this.lag)
     this.core = new ClusterCore({
-      self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation },
+      self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation, info: o.info },
       ...o.core,
       random: system.random,
     })
@@ -90,6 +91,16 @@ export class Cluster implements MembershipView {
   /** All members this node knows, sorted by name, with this node's view of their reachability. */
   members(): Member[] {
     return [...this.snapshot.members.values()]
+  }
+
+  /** The app version of member `node` as this node knows it (undefined: unknown). */
+  appVersionOf(node: string): string | undefined {
+    return this.snapshot.members.get(node)?.appVersion
+  }
+
+  /** Members (any status) that have `role`, sorted by name. */
+  membersWithRole(role: string): Member[] {
+    return this.members().filter((m) => m.roles.includes(role))
   }
 
   /** Names of up members, sorted; empty once this node is down, removed or stopped. */
@@ -278,7 +289,7 @@ export class Cluster implements MembershipView {
     const unreachable = state.unreachable(this.self)
     const terminal = this.core.phase === 'terminal'
     const members = new Map<string, Member>()
-    for (const m of state.members()) members.set(m.node, { ...m, reachable: !unreachable.has(m.node) })
+    for (const m of state.members()) members.set(m.node, toMember(m, !unreachable.has(m.node)))
     const up = terminal ? [] : state.members().filter((m) => m.status === 'up').map((m) => m.node)
     const next: Snapshot = { members, leader: this.core.phase === 'member' ? state.leader(this.self) : null, up }
     const prev = this.snapshot
@@ -348,3 +359,4 @@ export class Cluster implements MembershipView {
     }
   }
 }
+
