@@ -108,3 +108,12 @@ export function compareAppVersions(a: string, b: string): number {
   return pa.length - pb.length
 }
 
+/**
+ * The cluster version of a member set: the minimum over the members of the
+ * top of their wire range (`fallback` for an empty set).
+ */
+export function clusterVersionOf(members: Iterable<{ readonly wire: VersionRange }>, fallback: number): number {
+  let version = Infinity
+  for (const m of members) version = Math.min(version, m.wire.max)
+  return version === Infinity ? fallback : version
+}
