@@ -65,6 +65,8 @@ export const ErrorCode = {
   /** Strict single activation: the entity's permit was lost (or may be), so it did not handle the message. */
   ACTIVATION_LOST: 'ACTIVATION_LOST',
   UNKNOWN_ACTOR_KIND: 'UNKNOWN_ACTOR_KIND',
+  /** A transport could not listen: another socket holds its host:port. */
+  ADDRESS_IN_USE: 'ADDRESS_IN_USE',
   /** A node refused a death watch: the watching node holds `maxWatchesPerPeer` watches there already. */
   WATCH_REFUSED: 'WATCH_REFUSED',
   /** A handshake with a peer failed its HMAC proof: the two nodes hold different cluster secrets (or one is forged). */

@@ -1,5 +1,5 @@
-export { ActorSystem } from './system.js'
-export type { SystemOptions, SystemEvents, DeadLetter } from './system.js'
+export { ActorSystem, TERMINATE_TIMEOUT_MS } from './system.js'
+export type { SystemOptions, SystemEvents, DeadLetter, TerminateOptions, TerminateResult } from './system.js'
 export { ActorRef } from './actor-ref.js'
 export type { AskOptions } from './actor-ref.js'
 export { defineActor, defineBehavior } from './define.js'

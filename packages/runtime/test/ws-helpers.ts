@@ -52,7 +52,7 @@ export async function startNode(
   })
   const system = new ActorSystem({ name, transport, askTimeoutMs: 3000, ...systemOptions })
   await system.start()
-  return { name, system, transport, sink, url: transport.url() ?? '', stop: () => system.terminate() }
+  return { name, system, transport, sink, url: transport.url() ?? '', stop: () => system.terminate().then(() => undefined) }
 }
 
 /** Tells each node the other's address. */

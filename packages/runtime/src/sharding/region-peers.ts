@@ -40,6 +40,12 @@ export class RegionPeers {
   /** The departed nodes that were leaving gracefully when they left this node's view. */
   private readonly leavers = new Set<string>()
   private readonly regionRefs = new Map<string, ActorRef>()
+  /**
+   * Nodes whose region has sent this one a status, kept across view changes
+   * (unlike `peers`): a message goes to another node's region only once that
+   * region is known to exist. Forgotten when an ask finds no region there.
+   */
+  private readonly regionsSeen = new Set<string>()
   private readonly allocations: AllocationCache
 
   constructor(private readonly rc: RegionContext) {
@@ -107,9 +113,25 @@ export class RegionPeers {
     const members = normalizeMembers(payload.members)
     const mine = rc.incarnationOf(rc.self)
     const seesMe = members.includes(rc.self) && (payload.yourIncarnation === null || mine === null || payload.yourIncarnation === mine)
+    this.regionsSeen.add(payload.node)
     this.peers.set(payload.node, { table: this.allocations.get(members), handingOff: new Set(payload.handingOff), seesMe })
     if (payload.reply) this.sendStatus(payload.node, false, this.handingOffList())
     return true
+  }
+
+  /** Whether `node`'s region has sent a status (so it exists), and has not been found gone since. */
+  hasRegion(node: string): boolean {
+    return this.regionsSeen.has(node)
+  }
+
+  /**
+   * `node` answered that it has no region (its sharding stopped or has not
+   * started again): what it said no longer holds, and messages for the
+   * shards it owns wait here until its region reports again.
+   */
+  forget(node: string): void {
+    this.peers.delete(node)
+    this.regionsSeen.delete(node)
   }
 
   /** A peer finished handing shards off; true if it was taken. */

@@ -15,7 +15,7 @@ import { RegionPeers } from './region-peers.js'
 import { REGION_PATH } from './region-protocol.js'
 import { shardCounts } from './region-stats.js'
 import type { RegionStats } from './region-stats.js'
-import { ShardRouter } from './shard-router.js'
+import { Bounced, ShardRouter } from './shard-router.js'
 
 export type { RegionConfig } from './region-context.js'
 export type { RegionStats } from './region-stats.js'
@@ -79,6 +79,10 @@ export class ShardRegion {
         break
       case 'permit':
         if (payload instanceof PermitOutcome) this.onPermit(payload)
+        else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
+        break
+      case 'bounced':
+        if (payload instanceof Bounced) this.router.onBounced(payload)
         else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
         break
       case 'permit-lost':
