@@ -52,9 +52,10 @@ export function resolveConfig(config: NodeConfig): ResolvedNodeConfig {
   const seeds = checkSeeds('seeds', config.seeds ?? [])
   if (config.discovery !== undefined) {
     const method = (config.discovery as { method?: unknown })?.method
-    if (method !== 'static' && method !== 'dns' && method !== 'kubernetes') throw invalid('discovery.method', `must be 'static', 'dns' or 'kubernetes', got ${JSON.stringify(method)}`)
+    if (method !== 'static' && method !== 'contacts' && method !== 'dns' && method !== 'kubernetes') throw invalid('discovery.method', `must be 'static', 'contacts', 'dns' or 'kubernetes', got ${JSON.stringify(method)}`)
     if (config.seeds !== undefined) throw invalid('seeds', 'give seeds or discovery, not both')
     if (method === 'static') seeds.push(...checkSeeds('discovery.seeds', (config.discovery as { seeds?: SeedNode[] }).seeds ?? []))
+    else if (typeof config.secret !== 'string') throw invalid('secret', `discovery '${method}' signs bootstrap probes with the cluster secret: set secret`)
     else if (config.http === undefined) throw invalid('http', `discovery '${method}' answers bootstrap probes on the HTTP listener: configure http`)
   }
   const raftMembers = config.raftMembers ?? (seeds.length > 0 ? seeds.map((s) => s.node) : [name])

@@ -4,7 +4,7 @@ import type { ActorDef, Clock, ClusterOptions, Disk, SeedNode, ShardingOptions, 
 import type { LeasesOptions } from '@troupe/lease'
 import type { RaftHostOptions } from '@troupe/raft'
 import type { Saga } from '@troupe/saga'
-import type { DiscoveryConfig } from './discovery-link.js'
+import type { DiscoveryConfig } from './discovery/index.js'
 
 export type { SeedNode }
 
@@ -91,7 +91,7 @@ export interface NodeConfig {
   tls?: TlsOptions
   /** Nodes to join through, the same list in the same order on every node (default: this node alone, which forms a new cluster). */
   seeds?: SeedNode[]
-  /** Find seeds by DNS or the Kubernetes API instead (static seeds are `seeds`); needs `http`. */
+  /** Find seeds by a contact list, DNS or the Kubernetes API instead (Cluster Bootstrap; static seeds are `seeds`); needs `http`. */
   discovery?: DiscoveryConfig
   /** Directory of the node's write-ahead log (Raft groups, leases, saga log). Required when any of them runs, unless `disk` is injected. */
   dataDir?: string

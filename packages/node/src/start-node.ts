@@ -13,8 +13,8 @@ import { AuthFailures } from './auth-failures.js'
 import { resolveConfig } from './config-check.js'
 import { CoordinatedShutdown } from './coordinated-shutdown.js'
 import { notWritable, openDataDir } from './data-dir.js'
-import { loadDiscovery } from './discovery-link.js'
-import type { ProbeAnswer } from './discovery-link.js'
+import { BOOTSTRAP_PATH, bootstrapRoute, bootstrapSeeds } from './discovery/index.js'
+import type { ProbeAnswer } from './discovery/index.js'
 import { PendingMembership } from './internal/pending-membership.js'
 import { NodeHandle } from './internal/node-handle.js'
 import type { NodeConfig, NodeLog } from './node-config.js'
@@ -108,17 +108,18 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
     let seeds: SeedNode[] = rc.seeds
     const discovery = config.discovery
     if (discovery !== undefined && discovery.method !== 'static') {
-      const module = await loadDiscovery()
       const state = (): ProbeAnswer => ({ node: rc.name, address, members: clusterMembers(parts) })
-      http!.route('GET', '/bootstrap', module.bootstrapRoute({ secret: config.secret ?? '', state }), { access: 'node' })
       const clock = system.clock
-      seeds = await module.bootstrapSeeds({
+      const discoveryLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object): void => log(level, msg, fields as Record<string, unknown> | undefined)
+      http!.route('GET', BOOTSTRAP_PATH, bootstrapRoute({ secret: config.secret!, state, clock, log: discoveryLog }), { access: 'node' })
+      // Cluster.start follows in the same turn: the next probe of a peer sees this node's cluster.
+      seeds = await bootstrapSeeds({
         self: { node: rc.name, address },
         discovery,
-        secret: config.secret ?? '',
+        secret: config.secret!,
         clock,
         timers: { setTimeout: (fn, ms) => clock.setTimer(ms, fn), clearTimeout: (h) => clock.clearTimer(h as never) },
-        log,
+        log: discoveryLog,
         state,
       })
     }
