@@ -20,12 +20,6 @@ export function publishablePackages() {
     if (!existsSync(manifestPath)) continue
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
     if (manifest.private) continue
-    // A package whose main entry does not exist yet (being built) is not ready to pack.
-    const entry = manifest.exports?.['.']?.source
-    if (entry && !existsSync(join(dir, name, entry))) {
-      console.error(`skipping ${manifest.name}: no ${entry} yet`)
-      continue
-    }
     all.set(manifest.name, { name: manifest.name, version: manifest.version, dir: join(dir, name), manifest })
   }
   const ordered = []

@@ -10,8 +10,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LIMIT_MS, packWorkspace, ROOT, run, TSC, tempProjectDir } from './pack-project.js'
 
-/** Every package meant for users; @troupe/node once its entry exists (pack.mjs skips it until then). */
-const PACKAGES = ['@troupe/runtime', '@troupe/raft', '@troupe/lease', '@troupe/saga', '@troupe/testkit', ...(existsSync(join(ROOT, 'packages', 'node', 'src', 'index.ts')) ? ['@troupe/node'] : [])]
+/** Every package meant for users (pack.mjs packs each one that is not private). */
+const PACKAGES = ['@troupe/runtime', '@troupe/raft', '@troupe/lease', '@troupe/saga', '@troupe/testkit', '@troupe/node']
 const RESOLUTIONS = [
   { moduleResolution: 'node16', module: 'node16' },
   { moduleResolution: 'nodenext', module: 'nodenext' },
@@ -93,7 +93,7 @@ for (const r of RESOLUTIONS) {
     const { stdout } = run(process.execPath, [join(outDir, 'main.js')], { cwd: ctx.dir, timeout: LIMIT_MS.run })
     const lines = stdout.trim().split('\n')
     assert.is(lines.at(-1), 'done', stdout)
-    for (const what of ['runtime remote ask', 'runtime/errors', 'runtime/hash', 'raft read', 'raft/core', 'lease acquire', 'saga compensated', 'testkit SimWorld', 'testkit/transcripts']) {
+    for (const what of ['runtime remote ask', 'runtime/errors', 'runtime/hash', 'raft read', 'raft/core', 'lease acquire', 'saga compensated', 'testkit SimWorld', 'testkit/transcripts', 'node whenUp']) {
       assert.ok(lines.includes(`ok ${what}`), `${what} in ${basename(outDir)}:\n${stdout}`)
     }
   })

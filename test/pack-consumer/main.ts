@@ -11,6 +11,7 @@ import { fnv1a32 } from '@troupe/runtime/hash'
 import * as raft from '@troupe/raft'
 import { bootstrapState, RaftCore } from '@troupe/raft/core'
 import { FenceGuard, Leases, openLeaseGroup } from '@troupe/lease'
+import { startNode } from '@troupe/node'
 import { MemorySagaLog, saga, SagaCoordinator } from '@troupe/saga'
 import { SimWorld } from '@troupe/testkit'
 import { runTranscript } from '@troupe/testkit/transcripts'
@@ -93,6 +94,11 @@ try {
   const sagas = new SagaCoordinator({ system: a.system, log: new MemorySagaLog(), definitions: [order], report: () => {} })
   const outcome = await sagas.run(order, { qty: 3 }, { id: 'o1' })
   check('saga compensated', outcome.status === 'compensated' && reserved === 0, outcome.status)
+
+  // node: a node in one call (on an injected transport), up and shut down
+  const solo = await startNode({ name: 'solo', transport: new MemoryNetwork().transport(), installSignalHandlers: false, log: () => {} })
+  check('node whenUp', (await solo.whenUp({ timeoutMs: 10_000 })).includes('solo'))
+  await solo.shutdown()
 
   // testkit: a seeded world runs on virtual time
   const world = new SimWorld({ seed: 7 })
