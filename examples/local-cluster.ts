@@ -3,7 +3,8 @@
 // each started as `<entry> --name <n> --port <p> --http <h> --seeds <all>`.
 // A node that exits with code 75 (the cluster declared it down) is started
 // again; SIGINT/SIGTERM stop every node (SIGTERM, then SIGKILL after a
-// while) and exit 0. While it runs, stdin takes commands:
+// while) and exit 0. Nodes run in their own process groups, so a
+// terminal's Ctrl-C reaches only the runner. While it runs, stdin takes commands:
 //   kill b     SIGKILL node b
 //   start b    start node b again
 //   status     which nodes run
@@ -58,6 +59,10 @@ export class LocalCluster {
   private readonly children = new Map<string, ChildProcess>()
   private readonly out: (line: string) => void
   private stopping: Promise<void> | null = null
+  /** If this process exits without stop() (a crash), its nodes go with it. */
+  private readonly killOnExit = (): void => {
+    for (const child of this.children.values()) child.kill('SIGKILL')
+  }
 
   constructor(private readonly o: LocalClusterOptions) {
     const count = o.nodes ?? 3
@@ -67,6 +72,7 @@ export class LocalCluster {
     }
     this.names = Array.from({ length: count }, (_, i) => String.fromCharCode(97 + i))
     this.out = o.out ?? ((line) => console.log(line))
+    process.once('exit', this.killOnExit)
   }
 
   /** Loopback URL of each node's HTTP listener. */
@@ -90,7 +96,8 @@ export class LocalCluster {
     const i = this.names.indexOf(name)
     const seeds = this.names.map((n, j) => `${n}=ws://127.0.0.1:${this.o.basePort + j}`).join(',')
     const args = ['--name', name, '--port', String(this.o.basePort + i), '--http', String(this.o.baseHttp + i), '--seeds', seeds]
-    const child = spawn(process.execPath, [...(this.o.nodeArgs ?? process.execArgv), resolve(this.o.entry), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+    // Its own process group: a terminal's Ctrl-C reaches only this runner, which stops each node once, in order.
+    const child = spawn(process.execPath, [...(this.o.nodeArgs ?? process.execArgv), resolve(this.o.entry), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true })
     this.children.set(name, child)
     createInterface({ input: child.stdout! }).on('line', (line) => this.out(line))
     createInterface({ input: child.stderr! }).on('line', (line) => this.out(`${name} (stderr): ${line}`))
@@ -137,6 +144,7 @@ export class LocalCluster {
       await Promise.all(exits)
       clearTimeout(timer)
       this.children.clear()
+      process.off('exit', this.killOnExit)
     })()
     return this.stopping
   }

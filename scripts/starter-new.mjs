@@ -79,5 +79,6 @@ mkdirSync(join(target, 'scripts'))
 cpSync(join(root, 'examples', 'local-cluster.ts'), join(target, 'scripts', 'local-cluster.ts'))
 writeFileSync(join(target, '.gitignore'), 'node_modules/\n.data/\n')
 
-const shown = relative(process.env.INIT_CWD ?? process.cwd(), target) || '.'
+const fromHere = relative(process.env.INIT_CWD ?? process.cwd(), target)
+const shown = fromHere.startsWith('../..') ? target : fromHere || '.'
 console.log(`\nA Troupe app in ${target}. Next:\n\n  cd ${shown}\n  npm install\n  npm start\n`)

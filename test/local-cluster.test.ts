@@ -51,8 +51,8 @@ class Lines {
   }
 }
 
-function spawnRunner(args: string[]): { child: ChildProcess; lines: Lines; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', RUNNER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+function spawnRunner(args: string[], options: { detached?: boolean } = {}): { child: ChildProcess; lines: Lines; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', RUNNER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: options.detached ?? false })
   const lines = new Lines()
   createInterface({ input: child.stdout! }).on('line', lines.push)
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`))
@@ -120,6 +120,23 @@ test('the runner starts, kills, restarts and stops nodes from stdin commands, an
     for (const n of ['a', 'b', 'c']) assert.ok(lines.all.includes(`[${n}] SIGTERM`), `${n} got SIGTERM`)
     assert.ok(lines.all.includes('all nodes stopped'))
     for (const pid of pids) assert.not.ok(alive(pid), `pid ${pid} exited`)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  }
+})
+
+test("Ctrl-C in a terminal (SIGINT to the runner's process group) stops each node once, by SIGTERM from the runner", async () => {
+  const basePort = await freePorts(4)
+  // Detached: the runner leads its own group, as a shell's foreground job does.
+  const { child, lines, exited } = spawnRunner(['--app', 'fake', '--entry', FAKE_NODE, '--base-port', String(basePort), '--base-http', String(basePort + 2), '--nodes', '2'], { detached: true })
+  try {
+    for (const n of ['a', 'b']) await lines.waitFor(new RegExp(`^\\[${n}\\] up`))
+    process.kill(-child.pid!, 'SIGINT')
+    assert.is(await exited, 0, lines.all.join('\n'))
+    for (const n of ['a', 'b']) {
+      assert.is(lines.all.filter((l) => l === `[${n}] SIGTERM`).length, 1, lines.all.join('\n'))
+      assert.not.ok(lines.all.includes(`[${n}] SIGINT`), `${n} got the terminal's SIGINT`)
+    }
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
   }
