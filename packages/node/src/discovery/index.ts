@@ -1,0 +1,17 @@
+export { bootstrapSeeds, seedsFor } from './bootstrap-seeds.js'
+export type { BootstrapInput } from './bootstrap-seeds.js'
+export { bootstrapRoute } from './bootstrap-route.js'
+export type { BootstrapRouteInput } from './bootstrap-route.js'
+export { BOOTSTRAP_PATH } from './bootstrap-auth.js'
+export type { ProbeAnswer } from './probe-answer.js'
+export type {
+  ContactsDiscoveryConfig, DiscoveryConfig, DnsDiscoveryConfig, KubernetesDiscoveryConfig, StaticDiscoveryConfig,
+} from './discovery-config.js'
+export type { Discovery } from './discovery-method.js'
+export type { Contact } from './contact.js'
+export { createDiscovery } from './create-discovery.js'
+export { DiscoveryError, DiscoveryErrorCode, isDiscoveryError } from './discovery-error.js'
+export { DEFAULT_TUNABLES, resolveTunables } from './bootstrap-tunables.js'
+export type { BootstrapTunables } from './bootstrap-tunables.js'
+export type { Decision } from './bootstrap-core.js'
+export type { BootstrapTimers, LogFn, ProbeFn } from './bootstrap-driver.js'
