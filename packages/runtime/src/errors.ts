@@ -69,6 +69,10 @@ export const ErrorCode = {
   ADDRESS_IN_USE: 'ADDRESS_IN_USE',
   /** A node refused a death watch: the watching node holds `maxWatchesPerPeer` watches there already. */
   WATCH_REFUSED: 'WATCH_REFUSED',
+  /** A handshake with a peer failed its HMAC proof: the two nodes hold different cluster secrets (or one is forged). */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** A peer speaks no wire protocol version this node speaks (their supported ranges do not overlap). */
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
