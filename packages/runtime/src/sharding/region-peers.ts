@@ -6,6 +6,9 @@ import { REGION_PATH, isReleasedMsg, isStatusMsg } from './region-protocol.js'
 import type { ReleasedMsg, StatusMsg } from './region-protocol.js'
 import type { RegionContext } from './region-context.js'
 
+/** Regions of non-members remembered at most (a joiner's status may come before the view holds it). */
+const MAX_STRANGER_REGIONS = 1024
+
 /** What this node knows of a peer region, from its last status. */
 interface PeerStatus {
   readonly table: Allocation | null
@@ -43,7 +46,9 @@ export class RegionPeers {
   /**
    * Nodes whose region has sent this one a status, kept across view changes
    * (unlike `peers`): a message goes to another node's region only once that
-   * region is known to exist. Forgotten when an ask finds no region there.
+   * region is known to exist. Forgotten when an ask finds no region there,
+   * and when a departed node's time passes; strangers (a joiner's status
+   * may come before its membership) are kept up to MAX_STRANGER_REGIONS.
    */
   private readonly regionsSeen = new Set<string>()
   private readonly allocations: AllocationCache
@@ -88,6 +93,8 @@ export class RegionPeers {
       this.departed.delete(node)
       this.leavers.delete(node)
       this.peers.delete(node)
+      // Gone for good as far as this node knows: if it comes back, its region reports again.
+      if (!this.members.includes(node)) this.regionsSeen.delete(node)
     }
   }
 
@@ -113,10 +120,17 @@ export class RegionPeers {
     const members = normalizeMembers(payload.members)
     const mine = rc.incarnationOf(rc.self)
     const seesMe = members.includes(rc.self) && (payload.yourIncarnation === null || mine === null || payload.yourIncarnation === mine)
-    this.regionsSeen.add(payload.node)
+    this.seeRegion(payload.node)
     this.peers.set(payload.node, { table: this.allocations.get(members), handingOff: new Set(payload.handingOff), seesMe })
     if (payload.reply) this.sendStatus(payload.node, false, this.handingOffList())
     return true
+  }
+
+  /** Remembers that `node`'s region exists; strangers (not members, not departed) are dropped beyond a bound. */
+  private seeRegion(node: string): void {
+    this.regionsSeen.add(node)
+    if (this.regionsSeen.size <= this.members.length + this.departed.size + MAX_STRANGER_REGIONS) return
+    for (const n of this.regionsSeen) if (!this.members.includes(n) && !this.departed.has(n) && n !== node) this.regionsSeen.delete(n)
   }
 
   /** Whether `node`'s region has sent a status (so it exists), and has not been found gone since. */
