@@ -1,6 +1,6 @@
 // The one typed config of a node. Every field says its unit and default;
 // `resolveConfig` (config-check.ts) checks it and fills the defaults in.
-import type { ActorDef, Clock, ClusterOptions, Disk, SeedNode, ShardingOptions, SystemOptions, TlsOptions, Transport } from '@troupe/runtime'
+import type { ActorDef, Clock, ClusterOptions, Disk, SeedNode, ShardingOptions, SystemOptions, TlsOptions, Transport, WebSocketTransportOptions } from '@troupe/runtime'
 import type { LeasesOptions } from '@troupe/lease'
 import type { RaftHostOptions } from '@troupe/raft'
 import type { Saga } from '@troupe/saga'
@@ -97,12 +97,14 @@ export interface NodeConfig {
   dataDir?: string
   /** The node's one HTTP listener: /live, /ready and routes mounted with `node.http.route` (default: none). */
   http?: HttpConfig
-  /** This build's version (e.g. '1.4.2'), carried in the member record once the runtime supports it. */
+  /** This build's version (e.g. '1.4.2'), in the member record; new shards prefer members of the newest. */
   appVersion?: string
-  /** Roles of this node (e.g. ['frontend']), carried in the member record once the runtime supports it. */
+  /** Roles of this node (e.g. ['frontend']), in the member record (`cluster.membersWithRole`). */
   roles?: string[]
-  /** Free-form labels, carried in the member record once the runtime supports it. */
+  /** Free-form labels, in the member record. */
   metadata?: Record<string, string>
+  /** Wire versions the WebSocket transport speaks (default: this build's; `{ experimental: 'next' }` is the version-3 test build). */
+  wire?: WebSocketTransportOptions['wire']
   /** Failure detection and membership overrides (heartbeat, gossip, downing, ...). */
   cluster?: Omit<ClusterOptions, 'address' | 'seeds' | 'transport'>
   /** Default voters of Raft groups opened with `node.raft.group` (default: the seed names, or this node alone). */

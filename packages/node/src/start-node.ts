@@ -51,6 +51,7 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
       listen: config.listen!,
       secret: config.secret ?? '',
       ...(config.tls ? { tls: config.tls } : {}),
+      ...(config.wire ? { wire: config.wire } : {}),
       reconnect: { minMs: 100, maxMs: 2000 },
       ...(config.clock ? { clock: config.clock } : {}),
       ...(config.random ? { random: config.random } : {}),
@@ -123,8 +124,8 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
         state,
       })
     }
-    // TODO: pass appVersion, roles and metadata once ClusterOptions carries them in the member record.
-    const cluster = Cluster.start(system, { ...config.cluster, address, seeds: seeds.length > 0 ? seeds : [{ node: rc.name, address }], transport })
+    const info = { appVersion: config.appVersion, roles: config.roles, metadata: config.metadata }
+    const cluster = Cluster.start(system, { ...config.cluster, ...info, address, seeds: seeds.length > 0 ? seeds : [{ node: rc.name, address }], transport })
     parts.cluster = cluster
     membership.attach(cluster)
     sagas?.startRecovering(cluster)
