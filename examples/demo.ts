@@ -1,45 +1,41 @@
 // `pnpm demo`: a local 3-node cluster on loopback for each example app, on
 // embedded defaults (data under each example's .data/ folder, no external
-// services). Prints the URLs; Ctrl-C stops everything cleanly.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+// services), run by one LocalCluster per app in this process. Prints the
+// URLs; stdin takes `kill <app> <node>`, `start <app> <node>` and
+// `status [app]`; Ctrl-C stops everything cleanly.
 import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { ClusterSet, LocalCluster } from './local-cluster.js'
 
-const apps = [
-  { name: 'chat', script: '../examples/chat/scripts/cluster.ts', args: [] as string[] },
-  { name: 'inventory', script: '../examples/inventory/scripts/cluster.ts', args: [] as string[] },
-]
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
-const children: ChildProcess[] = []
-for (const app of apps) {
-  const script = fileURLToPath(new URL(app.script, import.meta.url.replace(/examples\/demo\.ts$/, 'examples/')))
-  if (!existsSync(script)) continue
-  console.log(`[demo] starting the ${app.name} cluster`)
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...app.args], { stdio: ['pipe', 'pipe', 'inherit'] })
-  child.stdout!.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`[${app.name}] ${line}`)
-  })
-  child.on('exit', (code, signal) => console.log(`[demo] ${app.name} cluster exited (${signal ?? `code ${code}`})`))
-  children.push(child)
-}
-if (children.length === 0) {
+const APPS = [
+  { app: 'chat', entry: here('./chat/src/node.ts'), basePort: 7101, baseHttp: 8101, dataRoot: here('./chat/.data/') },
+  { app: 'inventory', entry: here('./inventory/src/node.ts'), basePort: 7201, baseHttp: 8201, dataRoot: here('./inventory/.data/') },
+].filter((app) => existsSync(app.entry))
+
+if (APPS.length === 0) {
   console.log('[demo] no example apps found; running the in-process actor demo instead')
   await import('./actors-demo.js')
 } else {
-  console.log('[demo] Ctrl-C stops everything')
+  const clusters = new ClusterSet(new Map(APPS.map((app) => [app.app, new LocalCluster({ ...app, out: (line) => console.log(`[${app.app}] ${line}`) })])))
+  clusters.startAll()
+  console.log(`[demo] ${clusters.help}; Ctrl-C stops everything`)
   let stopping = false
-  const stop = () => {
+  const stop = async () => {
     if (stopping) return
     stopping = true
     console.log('\n[demo] stopping...')
-    for (const child of children) child.kill('SIGINT')
-    setTimeout(() => {
-      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
-      process.exit(0)
-    }, 10_000).unref()
+    await clusters.stop()
+    console.log('[demo] all nodes stopped')
+    process.exit(0)
   }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  await Promise.all(children.map((c) => new Promise((r) => c.on('exit', r))))
+  process.on('SIGINT', () => void stop())
+  process.on('SIGTERM', () => void stop())
+  // When stdin ends (no terminal), the clusters keep running until a signal.
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const words = line.trim().split(/\s+/).filter(Boolean)
+    if (words.length > 0 && !stopping) console.log(`[demo] ${clusters.command(words).replace(/\n/g, '\n[demo] ')}`)
+  })
 }

@@ -20,6 +20,7 @@ export {
 } from '../../packages/runtime/src/ws/handshake.js'
 export type { Hello, Identity } from '../../packages/runtime/src/ws/handshake.js'
 export { FrameType, encodeFrame } from '../../packages/runtime/src/ws/frames.js'
+export { DEFAULT_VERSIONS } from '../../packages/runtime/src/wire-version.js'
 
 // ---- Remoting envelopes (runtime/src/remote) --------------------------------
 export { Kind } from '../../packages/runtime/src/remote/wire.js'

@@ -32,6 +32,7 @@ import { actorChatter, fnv1aBytes, runSeeds } from '@troupe/testkit'
 import type { Scenario } from '@troupe/testkit'
 import {
   DAEMON_PATH,
+  DEFAULT_VERSIONS,
   FrameType,
   HEARTBEAT_PATH,
   Kind,
@@ -121,15 +122,15 @@ export const HANDSHAKE_INPUTS = {
 export function handshakeFixture() {
   const i = HANDSHAKE_INPUTS
   const key = createSecretKey(Buffer.from(i.secret))
-  const hello: Hello = { name: i.client.name, incarnation: Buffer.from(i.client.incarnationBytes).toString('hex'), nonce: i.client.nonce, target: i.server.name }
-  const server = { name: i.server.name, incarnation: Buffer.from(i.server.incarnationBytes).toString('hex'), nonce: i.server.nonce }
+  const hello: Hello = { name: i.client.name, incarnation: Buffer.from(i.client.incarnationBytes).toString('hex'), nonce: i.client.nonce, target: i.server.name, versions: DEFAULT_VERSIONS }
+  const server = { name: i.server.name, incarnation: Buffer.from(i.server.incarnationBytes).toString('hex'), nonce: i.server.nonce, versions: DEFAULT_VERSIONS, version: DEFAULT_VERSIONS.max }
   const sProof = serverProof(key, hello, server)
   const cProof = clientProof(key, hello, server)
   return {
     inputs: {
       secret: i.secret,
-      client: { name: hello.name, incarnation: hello.incarnation, nonce: hex(hello.nonce), target: hello.target },
-      server: { name: server.name, incarnation: server.incarnation, nonce: hex(server.nonce) },
+      client: { name: hello.name, incarnation: hello.incarnation, nonce: hex(hello.nonce), target: hello.target, versions: { min: hello.versions.min, max: hello.versions.max } },
+      server: { name: server.name, incarnation: server.incarnation, nonce: hex(server.nonce), versions: { min: server.versions.min, max: server.versions.max }, version: server.version },
       data: hex(i.data),
     },
     serverProof: hex(sProof),
@@ -436,7 +437,7 @@ export async function remotingFixture() {
 
 const INC = 1_700_000_000_000
 
-/** A fixed membership state: every status, a tombstone, an unreachability observation, a seen set. */
+/** A fixed membership state: every status, a tombstone, an unreachability observation, a seen set, a member with info. */
 export function fixedMembership(): Membership {
   return Membership.from(
     [
@@ -447,6 +448,14 @@ export function fixedMembership(): Membership {
       { node: 'e', address: 'ws://10.0.0.5:7001', incarnation: INC + 5, status: 'exiting' },
       { node: 'f', address: 'ws://10.0.0.6:7001', incarnation: INC + 6, status: 'down' },
       { node: 'n\u00f6de-\u{1f642}', address: 'wss://[::1]:7443', incarnation: 7, status: 'up' },
+      // Since wire version 2: a member that says its app version, roles, metadata and wire range (the record's long form).
+      {
+        node: 'v',
+        address: 'ws://10.0.0.9:7001',
+        incarnation: INC + 9,
+        status: 'up',
+        info: { appVersion: '2.1.0', roles: ['backend', 'frontend'], metadata: { rack: '7', zone: 'eu-1' }, wire: { min: 2, max: 3 } },
+      },
     ],
     [{ node: 'g', incarnation: INC + 7, removedAtMs: INC + 99_000 }],
     Reachability.from([
@@ -480,22 +489,23 @@ export async function gossipFixture(): Promise<GossipFixture> {
   const net = new MemoryNetwork()
   const system = new ActorSystem({ name: 'a', clock: new ManualClock(1_000_000), random: lcg(3), transport: new RecordingTransport(net.transport(), frames) })
   await system.start()
-  const messages: Array<[path: string, type: string, payload: unknown]> = [
+  const messages: Array<[path: string, type: string, payload: unknown, label?: string]> = [
     [DAEMON_PATH, 'gossip', { from: 'a', gossip: wire } satisfies GossipState],
     [DAEMON_PATH, 'status', { from: 'a', digest: state.digest(), seen: [...state.seen].sort() } satisfies GossipStatus],
     [DAEMON_PATH, 'welcome', { from: 'a', gossip: wire } satisfies Welcome],
     [DAEMON_PATH, 'join', { node: 'h', address: 'ws://10.0.0.8:7001', incarnation: INC + 8 } satisfies JoinRequest],
+    [DAEMON_PATH, 'join', { node: 'v', address: 'ws://10.0.0.9:7001', incarnation: INC + 9, appVersion: '2.1.0', roles: ['backend'], metadata: { zone: 'eu-1' }, wireMin: 2, wireMax: 3 } satisfies JoinRequest, 'joinWithInfo'],
     [HEARTBEAT_PATH, 'heartbeat', { from: 'a' }],
     [HEARTBEAT_PATH, 'heartbeatAck', { from: 'a', incarnation: INC + 1 }],
   ]
   const sent: Record<string, string> = {}
   try {
-    for (const [path, type, payload] of messages) {
+    for (const [path, type, payload, label] of messages) {
       frames.length = 0
       system.remoteRef('b', path).tell(type, payload)
       await settle(2)
       if (frames.length !== 1) throw new Error(`golden: ${type} produced ${frames.length} frames`)
-      sent[type] = frames[0].hex
+      sent[label ?? type] = frames[0].hex
     }
   } finally {
     await system.terminate()

@@ -78,7 +78,7 @@ export function addNodeTasks(p: NodeParts): void {
     if (p.ownDisk) await (p.disk as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined)
   })
   // TODO: pass { timeoutMs } once system.terminate takes one; the phase timeout bounds it meanwhile.
-  s.addTask('terminate-system', 'system', () => p.system.terminate())
+  s.addTask('terminate-system', 'system', async () => void (await p.system.terminate()))
   s.addTask('close-listeners', 'http', async () => {
     await p.http?.close()
     // system.terminate stops the transport; if that phase timed out, stop it here.

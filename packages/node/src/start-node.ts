@@ -156,10 +156,9 @@ function advertisedUrl(transport: WebSocketTransport, advertise: string): string
   return bound.replace(/^(wss?:\/\/)(\[[^\]]*\]|[^:/]+)/, `$1${host}`)
 }
 
-/** The runtime's bare EADDRINUSE as a typed error naming host:port (passes a typed runtime error through). */
+/** A taken cluster port (the transport's ADDRESS_IN_USE, or a bare EADDRINUSE) as the node's typed error naming host:port. */
 function addressInUse(err: unknown, listen: NodeConfig['listen']): unknown {
-  if (errorCode(err) === 'ADDRESS_IN_USE') return err
-  if ((err as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return err
+  if (errorCode(err) !== 'ADDRESS_IN_USE' && (err as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return err
   const where = listen ? `${listen.host}:${listen.port}` : 'the cluster port'
   return new NodeError('ADDRESS_IN_USE', `cluster transport: ${where} is already in use by another process`, { cause: err, subject: where })
 }

@@ -3,7 +3,8 @@
 // for other packages' tests are `@troupe/raft/testing`.
 
 // Groups: open one, talk to it, tune the node's host.
-export { group, raftHost } from './group/group.js'
+export { group, raftHost, transferLeadershipAway } from './group/group.js'
+export type { LeadershipHandoff } from './group/leadership-handoff.js'
 export type { GroupOptions } from './group/group.js'
 export { RaftGroup } from './group/raft-group.js'
 export type { RequestOptions } from './group/raft-group.js'

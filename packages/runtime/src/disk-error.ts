@@ -8,6 +8,10 @@ import { CodedError } from './errors.js'
 export const DiskErrorCode = {
   INVALID_PATH: 'INVALID_PATH',
   NOT_FOUND: 'NOT_FOUND',
+  /** A write where the disk may not write: a read-only file system, or no write permission on the data dir. */
+  NOT_WRITABLE: 'NOT_WRITABLE',
+  /** A read where the disk may not read (no permission). */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
   IO_ERROR: 'IO_ERROR',
 } as const
 

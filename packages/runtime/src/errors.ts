@@ -65,8 +65,14 @@ export const ErrorCode = {
   /** Strict single activation: the entity's permit was lost (or may be), so it did not handle the message. */
   ACTIVATION_LOST: 'ACTIVATION_LOST',
   UNKNOWN_ACTOR_KIND: 'UNKNOWN_ACTOR_KIND',
+  /** A transport could not listen: another socket holds its host:port. */
+  ADDRESS_IN_USE: 'ADDRESS_IN_USE',
   /** A node refused a death watch: the watching node holds `maxWatchesPerPeer` watches there already. */
   WATCH_REFUSED: 'WATCH_REFUSED',
+  /** A handshake with a peer failed its HMAC proof: the two nodes hold different cluster secrets (or one is forged). */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** A peer speaks no wire protocol version this node speaks (their supported ranges do not overlap). */
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -23,8 +23,11 @@ export interface NodeDiskOptions {
  * A `Disk` on the local file system, rooted at a directory. Operations on the
  * same path run in call order (appends are never reordered); operations on
  * different paths run concurrently. `sync` is fdatasync, `syncDir` an fsync of
- * the directory. Errors are `DiskError`s: NOT_FOUND for a missing file or
- * parent directory, IO_ERROR (with the system error as `cause`) otherwise.
+ * the directory. Errors are `DiskError`s (the system error is the `cause`):
+ * NOT_FOUND for a missing file or parent directory, NOT_WRITABLE for a write
+ * on a read-only file system or without write permission, PERMISSION_DENIED
+ * for a read without permission, IO_ERROR otherwise. Messages name the data
+ * dir and what is wrong with it.
  */
 export class NodeDisk implements Disk {
   readonly root: string
@@ -44,7 +47,7 @@ export class NodeDisk implements Disk {
 
   async mkdir(dir: string): Promise<void> {
     const full = this.full(dir, 'dir')
-    return this.serial([dir], () => fsCall(`mkdir ${dir}`, async () => void (await mkdir(full, { recursive: true }))))
+    return this.serial([dir], () => this.fsCall(`mkdir ${dir}`, async () => void (await mkdir(full, { recursive: true }))))
   }
 
   async list(dir: string): Promise<string[]> {
@@ -53,7 +56,7 @@ export class NodeDisk implements Disk {
       return (await readdir(full)).sort()
     } catch (err) {
       if (errno(err) === 'ENOENT') return []
-      throw toDiskError(`list ${dir}`, err)
+      throw toDiskError(`list ${dir}`, this.root, err)
     }
   }
 
@@ -65,20 +68,20 @@ export class NodeDisk implements Disk {
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
       } catch (err) {
         if (errno(err) === 'ENOENT') return null
-        throw toDiskError(`read ${path}`, err)
+        throw toDiskError(`read ${path}`, this.root, err)
       }
     })
   }
 
   async write(path: string, data: Uint8Array): Promise<void> {
     const full = this.full(path, 'file')
-    return this.serial([path], () => fsCall(`write ${path}`, () => writeFile(full, data)))
+    return this.serial([path], () => this.fsCall(`write ${path}`, () => writeFile(full, data)))
   }
 
   async append(path: string, data: Uint8Array): Promise<void> {
     const full = this.full(path, 'file')
     return this.serial([path], () =>
-      fsCall(`append ${path}`, async () => {
+      this.fsCall(`append ${path}`, async () => {
         const handle = await this.appendHandle(path, full)
         let done = 0
         while (done < data.byteLength) {
@@ -92,7 +95,7 @@ export class NodeDisk implements Disk {
   async appendDurable(path: string, data: Uint8Array): Promise<void> {
     const full = this.full(path, 'file')
     return this.serial([path], () =>
-      fsCall(`appendDurable ${path}`, async () => {
+      this.fsCall(`appendDurable ${path}`, async () => {
         const handle = await this.appendHandle(path, full)
         if (this.durableAppendInline) {
           for (let done = 0; done < data.byteLength; ) done += writeSync(handle.fd, data, done, data.byteLength - done)
@@ -107,13 +110,13 @@ export class NodeDisk implements Disk {
 
   async truncate(path: string, size: number): Promise<void> {
     const full = this.full(path, 'file')
-    return this.serial([path], () => fsCall(`truncate ${path}`, () => truncate(full, size)))
+    return this.serial([path], () => this.fsCall(`truncate ${path}`, () => truncate(full, size)))
   }
 
   async sync(path: string): Promise<void> {
     const full = this.full(path, 'file')
     return this.serial([path], () =>
-      fsCall(`sync ${path}`, async () => {
+      this.fsCall(`sync ${path}`, async () => {
         const cached = this.handles.get(path)
         if (cached) return (await cached).datasync()
         const handle = await open(full, 'r')
@@ -130,7 +133,7 @@ export class NodeDisk implements Disk {
     const fullFrom = this.full(from, 'file')
     const fullTo = this.full(to, 'file')
     return this.serial([from, to], () =>
-      fsCall(`rename ${from} -> ${to}`, async () => {
+      this.fsCall(`rename ${from} -> ${to}`, async () => {
         // Cached handles would point at the moved (or replaced) inode.
         await this.closeHandle(from)
         await this.closeHandle(to)
@@ -146,7 +149,7 @@ export class NodeDisk implements Disk {
       try {
         await unlink(full)
       } catch (err) {
-        if (errno(err) !== 'ENOENT') throw toDiskError(`remove ${path}`, err)
+        if (errno(err) !== 'ENOENT') throw toDiskError(`remove ${path}`, this.root, err)
       }
     })
   }
@@ -154,7 +157,7 @@ export class NodeDisk implements Disk {
   async syncDir(dir: string): Promise<void> {
     const full = this.full(dir, 'dir')
     return this.serial([dir], () =>
-      fsCall(`syncDir ${dir}`, async () => {
+      this.fsCall(`syncDir ${dir}`, async () => {
         const handle = await open(full, 'r')
         try {
           await handle.sync()
@@ -170,6 +173,14 @@ export class NodeDisk implements Disk {
     await Promise.all([...this.tails.values()])
     const paths = [...this.handles.keys()]
     await Promise.all(paths.map((path) => this.closeHandle(path)))
+  }
+
+  private async fsCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw toDiskError(what, this.root, err)
+    }
   }
 
   private full(path: string, kind: 'file' | 'dir'): string {
@@ -230,20 +241,38 @@ async function closeQuietly(handle: Promise<FileHandle>): Promise<void> {
   }
 }
 
-async function fsCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    throw toDiskError(what, err)
-  }
-}
-
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code
 }
 
-function toDiskError(what: string, err: unknown): DiskError {
+/** Operations that only read; every other one writes (or syncs what it wrote). */
+const READS = new Set(['read', 'list'])
+
+/**
+ * A system error of operation `what` ("append wal/seg-1", "mkdir wal") on a
+ * disk rooted at `root`, as a DiskError whose message says what is wrong
+ * with the data dir: read-only, not writable, a missing directory.
+ */
+export function toDiskError(what: string, root: string, err: unknown): DiskError {
   if (err instanceof DiskError) return err
-  const code = errno(err) === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR'
-  return new DiskError(code, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  const e = err as NodeJS.ErrnoException | null
+  const code = errno(err)
+  const where = typeof e?.path === 'string' && e.path !== root ? ` (${e.path})` : ''
+  const reads = READS.has(what.split(' ', 1)[0])
+  const detail = `${what}: ${e?.message ?? String(err)}`
+  switch (code) {
+    case 'EROFS':
+      return new DiskError('NOT_WRITABLE', `data dir ${root} is not writable (read-only file system)${where}; ${detail}`, { cause: err })
+    case 'EACCES':
+    case 'EPERM':
+      return reads
+        ? new DiskError('PERMISSION_DENIED', `data dir ${root} is not readable by this process (permission denied)${where}; ${detail}`, { cause: err })
+        : new DiskError('NOT_WRITABLE', `data dir ${root} is not writable by this process (permission denied)${where}; ${detail}`, { cause: err })
+    case 'ENOENT':
+      return new DiskError('NOT_FOUND', `${reads ? '' : 'cannot create it: '}a directory on the way does not exist${where} under data dir ${root}${reads ? '' : ' (make it with mkdir first)'}; ${detail}`, { cause: err })
+    case 'ENOSPC':
+      return new DiskError('IO_ERROR', `data dir ${root} is full (no space left on device); ${detail}`, { cause: err })
+    default:
+      return new DiskError('IO_ERROR', detail, { cause: err })
+  }
 }

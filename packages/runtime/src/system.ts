@@ -62,6 +62,26 @@ export interface SystemEvents {
   outboundDropped: [{ to: string; reason: string }]
 }
 
+export interface TerminateOptions {
+  /**
+   * How long terminate waits for actors to stop on their own (their current
+   * handler and async stop hooks), in ms of the system clock; default 10,000.
+   * After it, every actor still running is stopped by force.
+   */
+  timeoutMs?: number
+}
+
+export interface TerminateResult {
+  /**
+   * Paths of the actors that were still running when `timeoutMs` passed and
+   * were stopped by force (empty when everything stopped in time).
+   */
+  forced: string[]
+}
+
+/** Default of `TerminateOptions.timeoutMs`. */
+export const TERMINATE_TIMEOUT_MS = 10_000
+
 const Guardian = defineBehavior<Protocol>({ name: 'guardian', receive() {} })
 
 /**
@@ -94,7 +114,7 @@ export class ActorSystem {
   private readonly systemGuardian: ActorCell
   private readonly paths: PathLookup
   private readonly resolver: RefResolver
-  private terminating: Promise<void> | null = null
+  private terminating: Promise<TerminateResult> | null = null
   private readonly remoting: Remoting | null
 
   constructor(options: SystemOptions = {}) {
@@ -272,13 +292,28 @@ export class ActorSystem {
   halt(): void {
     this.dispatcher.halt()
     this.remoting?.halt()
-    this.terminating ??= Promise.resolve()
+    this.terminating ??= Promise.resolve({ forced: [] })
   }
 
-  /** Stops every actor, children before parents. */
-  terminate(): Promise<void> {
+  /**
+   * Stops every actor, children before parents: user actors first, then
+   * infrastructure (/system), then the transport. Each actor finishes its
+   * current message and runs its onStop. It never hangs: actors still
+   * running after `timeoutMs` (default 10 s) are stopped by force: a handler
+   * that has not finished is abandoned (its asker gets ACTOR_STOPPED, its
+   * result is ignored), onStop still runs (an async one is not waited for),
+   * children stop first. Resolves with the paths of the actors it forced.
+   * A second call returns the first call's promise.
+   */
+  terminate(options: TerminateOptions = {}): Promise<TerminateResult> {
     if (!this.terminating) {
-      // User actors first, then infrastructure, then the transport.
+      const timeoutMs = options.timeoutMs ?? TERMINATE_TIMEOUT_MS
+      if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new TroupeError('INVALID_ARGUMENT', `timeoutMs must be a finite number of milliseconds >= 0, got ${timeoutMs}`)
+      const forced: string[] = []
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        this.guardian.forceStop(forced)
+        this.systemGuardian.forceStop(forced)
+      })
       const done = this.whenTerminated(this.guardian.self)
       this.guardian.requestStop({ kind: 'system-stopped' })
       this.terminating = done
@@ -287,7 +322,11 @@ export class ActorSystem {
           this.systemGuardian.requestStop({ kind: 'system-stopped' })
           return system
         })
-        .then(() => this.remoting?.stop())
+        .then(() => {
+          this.clock.clearTimer(timer)
+          return this.remoting?.stop()
+        })
+        .then(() => ({ forced }))
     }
     return this.terminating
   }

@@ -16,8 +16,9 @@ const test = suite('fuzz: ws frames and handshake')
 const name = fc.string({ minLength: 1, maxLength: 40 })
 const incarnation = fc.string({ minLength: 1, maxLength: 64 })
 const nonce = fc.uint8Array({ minLength: NONCE_BYTES, maxLength: NONCE_BYTES })
-const hello = fc.record({ name, incarnation, nonce, target: name })
-const challenge = fc.record({ name, incarnation, nonce, proof: fc.uint8Array({ minLength: 32, maxLength: 32 }) })
+const versions = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 3 })).map(([min, d]) => ({ min, max: min + d }))
+const hello = fc.record({ name, incarnation, nonce, target: name, versions })
+const challenge = fc.record({ version: fc.integer({ min: 0, max: 9 }), name, incarnation, nonce, proof: fc.uint8Array({ minLength: 32, maxLength: 32 }), versions })
 
 /** The body after the type byte, as the listener hands it to the decoder. */
 const body = (frame: Uint8Array) => frame.subarray(1)
@@ -26,8 +27,8 @@ const validChallenge = challenge.map((c) => body(encodeChallenge(c)))
 const validProof = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((p) => body(encodeProof(p)))
 
 const decoders: Array<[string, (b: Uint8Array) => unknown, fc.Arbitrary<Uint8Array>, fc.Arbitrary<unknown[]>]> = [
-  ['hello', decodeHello, validHello, hello.map((h) => [1, h.name, h.incarnation, h.nonce, h.target])],
-  ['challenge', decodeChallenge, validChallenge, challenge.map((c) => [1, c.name, c.incarnation, c.nonce, c.proof])],
+  ['hello', decodeHello, validHello, hello.map((h) => [h.versions.min, h.name, h.incarnation, h.nonce, h.target, h.versions.max])],
+  ['challenge', decodeChallenge, validChallenge, challenge.map((c) => [c.version, c.name, c.incarnation, c.nonce, c.proof, c.versions.min, c.versions.max])],
   ['proof', decodeProof, validProof, fc.uint8Array({ minLength: 32, maxLength: 32 }).map((p) => [p])],
 ]
 

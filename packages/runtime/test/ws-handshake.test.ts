@@ -40,21 +40,25 @@ test('tie-break: both sides of a pair pick the same connection', () => {
 test('proofs: bound to the secret, the direction and both nonces', () => {
   const key = createSecretKey(Buffer.from(SECRET))
   const other = createSecretKey(Buffer.from('another-secret-of-sixteen-bytes'))
-  const hello = { name: 'a', incarnation: 'x', nonce: randomBytes(32), target: 'b' }
-  const server = { name: 'b', incarnation: 'y', nonce: randomBytes(32) }
+  const hello = { name: 'a', incarnation: 'x', nonce: randomBytes(32), target: 'b', versions: { min: 2, max: 3 } }
+  const server = { name: 'b', incarnation: 'y', nonce: randomBytes(32), versions: { min: 2, max: 2 }, version: 2 }
   const s = serverProof(key, hello, server)
   assert.is(s.length, 32)
   assert.not.equal(s, clientProof(key, hello, server))
   assert.not.equal(s, serverProof(other, hello, server))
   assert.not.equal(s, serverProof(key, { ...hello, nonce: randomBytes(32) }, server))
   assert.not.equal(s, serverProof(key, hello, { ...server, nonce: randomBytes(32) }))
+  // A man in the middle cannot change the ranges or the chosen version: the proofs cover them.
+  assert.not.equal(s, serverProof(key, { ...hello, versions: { min: 2, max: 2 } }, server))
+  assert.not.equal(s, serverProof(key, hello, { ...server, versions: { min: 1, max: 2 } }))
+  assert.not.equal(s, serverProof(key, hello, { ...server, version: 1 }))
   assert.equal(s, serverProof(key, hello, server))
   // The secret is not in any handshake message.
   const wire = encodeHello(hello)
   assert.is(wire.includes(Buffer.from(SECRET)), false)
 })
 
-test('decodeHello: version checked first; malformed input is a ProtocolError', () => {
+test('decodeHello: a version below 1 is BadVersion; a version-1 Hello reads as [1, 1]; trailing fields are ignored; malformed input is a ProtocolError', () => {
   const cbor = new Encoder({ useRecords: false })
   const body = (v: unknown) => cbor.encode(v)
   const codeOf = (fn: () => unknown) => {
@@ -65,8 +69,11 @@ test('decodeHello: version checked first; malformed input is a ProtocolError', (
     }
     return null
   }
-  assert.is(codeOf(() => decodeHello(body([PROTOCOL_VERSION + 1, 'a']))), CloseCode.BadVersion)
+  assert.is(codeOf(() => decodeHello(body([PROTOCOL_VERSION + 1, 'a']))), CloseCode.ProtocolError)
   assert.is(codeOf(() => decodeHello(body([0, 'a', 'x', randomBytes(32), 'b']))), CloseCode.BadVersion)
+  assert.is(codeOf(() => decodeHello(body([3, 'a', 'x', randomBytes(32), 'b', 2]))), CloseCode.ProtocolError)
+  assert.equal(decodeHello(body([1, 'a', 'x', randomBytes(32), 'b'])).versions, { min: 1, max: 1 })
+  assert.equal(decodeHello(body([2, 'a', 'x', randomBytes(32), 'b', 7, 'from a later version', { x: 1 }])).versions, { min: 2, max: 7 })
   assert.is(codeOf(() => decodeHello(body({ v: 1 }))), CloseCode.ProtocolError)
   assert.is(codeOf(() => decodeHello(body([PROTOCOL_VERSION, 'a', 'x', randomBytes(31), 'b']))), CloseCode.ProtocolError)
   assert.is(codeOf(() => decodeHello(body([PROTOCOL_VERSION, '', 'x', randomBytes(32), 'b']))), CloseCode.ProtocolError)
@@ -106,7 +113,7 @@ test('wrong secret: the connection is closed with a logged reason; the right pee
   }
 })
 
-test('old protocol version: rejected with BadVersion and logged; the node keeps serving', async () => {
+test('version 0 (no version): rejected with BadVersion and logged; the node keeps serving', async () => {
   const a = await startNode('a')
   const b = await startNode('b')
   link(a, b)

@@ -7,6 +7,7 @@ import { WebSocketTransport } from '../src/ws/index.js'
 import type { TransportLogEntry, WebSocketTransportOptions } from '../src/ws/index.js'
 import { FrameType } from '../src/ws/frames.js'
 import { clientProof, decodeChallenge, encodeHello, encodeProof } from '../src/ws/handshake.js'
+import { DEFAULT_VERSIONS } from '../src/wire-version.js'
 
 export const SECRET = 'test-cluster-secret-do-not-use-in-prod'
 
@@ -51,7 +52,7 @@ export async function startNode(
   })
   const system = new ActorSystem({ name, transport, askTimeoutMs: 3000, ...systemOptions })
   await system.start()
-  return { name, system, transport, sink, url: transport.url() ?? '', stop: () => system.terminate() }
+  return { name, system, transport, sink, url: transport.url() ?? '', stop: () => system.terminate().then(() => undefined) }
 }
 
 /** Tells each node the other's address. */
@@ -119,7 +120,7 @@ export class RawClient {
   /** Runs the client half of the handshake as node `name`; resolves once Accept arrives. */
   async handshake(name: string, target: string, secret = SECRET): Promise<void> {
     const key = createSecretKey(Buffer.from(secret))
-    const hello = { name, incarnation: randomBytes(8).toString('hex'), nonce: randomBytes(32), target }
+    const hello = { name, incarnation: randomBytes(8).toString('hex'), nonce: randomBytes(32), target, versions: DEFAULT_VERSIONS }
     await this.send(encodeHello(hello))
     const challengeMsg = await this.next()
     if (challengeMsg[0] !== FrameType.Challenge) throw new Error(`expected a challenge, got 0x${challengeMsg[0].toString(16)}`)

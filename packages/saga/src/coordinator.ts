@@ -5,6 +5,8 @@ import { appendDurably, sleep } from './internal/durable-append.js'
 import type { AppendEnv } from './internal/durable-append.js'
 import { orchestratorDef } from './internal/orchestrator.js'
 import type { OrchestratorEnv } from './internal/orchestrator.js'
+import { closeTimeoutMs, Drain } from './internal/drain.js'
+import type { CloseOptions, CloseResult } from './internal/drain.js'
 import { historyProblem } from './internal/history-check.js'
 import { SagaMachine } from './internal/saga-machine.js'
 import { SagaWaiters } from './internal/saga-waiters.js'
@@ -46,10 +48,7 @@ export interface RecoverOptions {
   owners?: string[] | 'all'
 }
 
-interface Active {
-  ref: ActorRef | null
-  saga: string
-}
+interface Active { ref: ActorRef | null; saga: string }
 
 /**
  * Runs sagas on one node: records them in the log, drives each with an
@@ -74,6 +73,8 @@ export class SagaCoordinator {
   private readonly report: (line: string) => void
   private counter = 0
   private closed = false
+  private closing: Promise<CloseResult> | null = null
+  private readonly drain: Drain
 
   constructor(options: SagaCoordinatorOptions) {
     this.system = options.system
@@ -86,6 +87,7 @@ export class SagaCoordinator {
     this.waiters = new SagaWaiters(this.system.clock)
     this.listeners = new Listeners((err) => this.report(`saga listener threw: ${String(err)}`))
     const retry = resolveRetry(options.logRetry, { attempts: Infinity, backoffMs: 50, maxBackoffMs: 2_000 }, 'logRetry')
+    this.drain = new Drain({ clock: this.system.clock, driven: () => this.active.keys(), starting: () => this.starting.size })
     this.appendEnv = { log: this.log, clock: this.system.clock, retry, closed: () => this.closed }
     for (const def of options.definitions ?? []) this.register(def)
   }
@@ -124,6 +126,7 @@ export class SagaCoordinator {
       return await started
     } finally {
       this.starting.delete(id)
+      this.drain.check()
     }
   }
 
@@ -248,15 +251,27 @@ export class SagaCoordinator {
     if (!(await this.resume(id, history, 'retry'))) throw new SagaError('LOG_CONFLICT', `saga ${id} changed while it was being retried`)
   }
 
-  /** Stops driving every saga (their histories stay in the log; `recover` resumes them). */
-  async close(): Promise<void> {
-    if (this.closed) return
+  /**
+   * Stops driving sagas; histories stay in the log for `recover()` (here or
+   * elsewhere). New work fails with CLOSED at once; running steps get
+   * `timeoutMs` to finish (outcomes recorded, nothing new begins). Resolves
+   * with the unfinished sagas: `parked`, or `interrupted` (a step still ran).
+   */
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    return (this.closing ??= this.shutDown(closeTimeoutMs(options)))
+  }
+
+  private async shutDown(timeoutMs: number): Promise<CloseResult> {
+    await this.drain.run(timeoutMs, () => this.active.forEach((a) => a.ref?.tell('drain', undefined)))
     this.closed = true
+    const result = this.drain.outcome([...this.active.keys()])
     const refs = [...this.active.values()].map((a) => a.ref).filter((r): r is ActorRef => r !== null)
     await Promise.all(refs.map((ref) => this.system.stop(ref).catch(() => undefined)))
     this.active.clear()
     this.waiters.close()
+    return result
   }
+
 
   private async resume(id: string, history: SagaRecord[], reason: 'recovery' | 'takeover' | 'retry'): Promise<boolean> {
     const first = history[0]
@@ -307,6 +322,8 @@ export class SagaCoordinator {
       writer: this.writer,
       logRetry: this.appendEnv.retry,
       closed: () => this.closed,
+      draining: () => this.drain.active,
+      parked: () => this.active.get(id) === entry && this.drain.parked(id),
       emit: (event) => this.listeners.emit(event),
       finished: (machine) => this.onFinished(id, plan, machine),
       fenced: () => this.onFenced(id, plan),
@@ -325,6 +342,7 @@ export class SagaCoordinator {
 
   private onFinished(id: string, plan: SagaPlan, machine: SagaMachine): void {
     this.active.delete(id)
+    this.drain.check()
     let result: SagaResult
     if (machine.phase === 'completed') {
       result = { status: 'completed', id, results: machine.results() }
@@ -343,6 +361,7 @@ export class SagaCoordinator {
 
   private onFenced(id: string, plan: SagaPlan): void {
     this.active.delete(id)
+    this.drain.check()
     this.report(`saga ${id} (${plan.name}): another coordinator appended to its history; ${this.node} stopped driving it`)
     this.listeners.emit({ type: 'fenced', sagaId: id, saga: plan.name })
     // Waiters go on by reading the log (see wait).
@@ -351,6 +370,7 @@ export class SagaCoordinator {
 
   private onFailed(id: string, plan: SagaPlan, err: unknown): void {
     this.active.delete(id)
+    this.drain.check()
     this.fail(id, plan.name, err)
   }
 
@@ -371,6 +391,6 @@ export class SagaCoordinator {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new SagaError('CLOSED', `saga coordinator on ${this.node} is closed`)
+    if (this.closed || this.drain.active) throw new SagaError('CLOSED', `saga coordinator on ${this.node} is closed`)
   }
 }

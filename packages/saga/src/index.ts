@@ -3,6 +3,7 @@ export type { StepKind, StepContext, UndoContext, StepSpec, SagaOptions, ErrorMa
 export type { RetryPolicy } from './retry-policy.js'
 export { SagaCoordinator } from './coordinator.js'
 export type { SagaCoordinatorOptions, StartOptions, RecoverOptions } from './coordinator.js'
+export type { CloseOptions, CloseResult } from './internal/drain.js'
 export type { SagaStatus, SagaState, StepStatus, SagaResult } from './saga-status.js'
 export { describeHistory } from './saga-status.js'
 export type { SagaEvent, SagaListener } from './saga-events.js'

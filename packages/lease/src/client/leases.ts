@@ -172,7 +172,18 @@ export class Leases {
     return this.elections.observe(election, options)
   }
 
-  /** Releases every held lease and stops; later calls fail with CLOSED. */
+  /**
+   * Releases every lease this client holds now (their signals fire with
+   * LEASE_RELEASED, their keep-alives stop, the group frees them so the next
+   * waiter gets them at once rather than after the TTL) and resolves once
+   * the group has taken each release (or gave up within its TTL). The
+   * client stays usable; `close()` does this and also stops the client.
+   */
+  async releaseAll(): Promise<void> {
+    await this.heldLeases.releaseAll()
+  }
+
+  /** Releases every held lease (as `releaseAll`) and stops; later calls fail with CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

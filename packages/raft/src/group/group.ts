@@ -5,6 +5,7 @@ import { ClientSession } from './client-session.js'
 import { RaftGroupError, replyError } from './group-error.js'
 import type { GroupSpec, HostProtocol } from './host-protocol.js'
 import type { RaftHostOptions } from './host-options.js'
+import type { LeadershipHandoff } from './leadership-handoff.js'
 import { RaftGroup } from './raft-group.js'
 import { RAFT_HOST_NAME, RAFT_HOST_PATH, raftHostDef } from './raft-host.js'
 import type { AnyStateMachine, CommandOf, QueryOf, QueryResultOf, ResultOf } from './state-machine.js'
@@ -56,6 +57,25 @@ export function raftHost(system: ActorSystem, options?: RaftHostOptions): ActorR
   const existing = system.lookup(RAFT_HOST_PATH)
   if (existing !== undefined) return existing as ActorRef<HostProtocol>
   return system.spawnSystemActor(raftHostDef(options), { name: RAFT_HOST_NAME })
+}
+
+/**
+ * Hands every Raft group this node leads to another voter: for each, the
+ * most up-to-date other voter, and waits (at most `timeoutMs`, default
+ * 5000) until this node sees it lead. Groups with no other voter stay led
+ * here (`kept`); a transfer that is refused or does not finish in time is in
+ * `failed` (the group still works: a later election or a retry moves it).
+ * Call it before a planned shutdown, so the groups keep a leader instead of
+ * waiting an election timeout after this node is gone. Resolves with an
+ * empty result when no Raft host runs on this node.
+ */
+export async function transferLeadershipAway(system: ActorSystem, options: { timeoutMs?: number } = {}): Promise<LeadershipHandoff> {
+  const timeoutMs = positive(options.timeoutMs ?? 5000, 'timeoutMs')
+  const host = system.lookup(RAFT_HOST_PATH) as ActorRef<HostProtocol> | undefined
+  if (host === undefined) return { moved: [], kept: [], failed: [] }
+  const reply = await host.ask('transferAway', { timeoutMs }, { timeoutMs: timeoutMs + 1000 })
+  if (!reply.ok) throw replyError(reply)
+  return reply.value as LeadershipHandoff
 }
 
 /**

@@ -17,6 +17,8 @@ export type HostProtocol = {
   read(p: ReadRequest): HostReply
   confChange(p: ConfChangeRequest): HostReply
   transfer(p: TransferRequest): HostReply
+  /** Hands every group this node leads to another voter (value: a LeadershipHandoff). */
+  transferAway(p: { timeoutMs: number }): HostReply
   status(p: { group: string }): GroupStatus | null
   stats(): HostStats
   raft(p: RaftBatch): void

@@ -50,6 +50,7 @@ class RaftHost {
         maxPendingRequests: o.maxPendingRequests,
         now: () => this.now(),
         find: (id) => this.groups.get(id),
+        groups: () => this.groups.values(),
         deferReply: () => this.ctx.deferReply<HostReply>(),
         activate: (g) => {
           this.quiescence.wake(g)
@@ -229,6 +230,8 @@ export function raftHostDef(options: RaftHostOptions = {}) {
           return host.router.confChange(msg.payload)
         case 'transfer':
           return host.router.transfer(msg.payload)
+        case 'transferAway':
+          return host.router.transferAway(msg.payload)
         case 'status':
           return host.groups.status(msg.payload.group)
         case 'stats':

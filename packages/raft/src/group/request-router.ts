@@ -5,11 +5,12 @@ import type { RaftGroupErrorCode } from './group-error.js'
 import type { ClusterConfig } from '../storage.js'
 import { encodeCommand } from './command-codec.js'
 import { GroupProxy } from './group-proxy.js'
-import type { GroupReplica } from './group-replica.js'
+import { GroupReplica } from './group-replica.js'
 import {
   errorReply, okReply, requestProblem, type ConfChangeRequest, type HostProtocol, type HostReply, type ProposeBatchRequest, type ProposeItem, type ProposeRequest,
   type ReadRequest, type Reply, type RequestBase, type TransferRequest,
 } from './host-protocol.js'
+import { handoffTarget, type LeadershipHandoff } from './leadership-handoff.js'
 
 /** What the router needs from its host. */
 export interface RouterHost {
@@ -17,6 +18,8 @@ export interface RouterHost {
   readonly maxPendingRequests: number
   now(): number
   find(id: string): GroupReplica | GroupProxy | undefined
+  /** Every group open on this node. */
+  groups(): Iterable<GroupReplica | GroupProxy>
   /** Takes over answering the message being handled. */
   deferReply(): DeferredReply<HostReply>
   /** The replica got work: wake it if quiesced, and drain after this turn. */
@@ -181,6 +184,48 @@ export class RequestRouter {
     }
     g.addTransfer(p.to, this.hold(reply), this.host.now() + p.timeoutMs)
     this.host.activate(g)
+  }
+
+  /**
+   * Hands every group this node leads to its most up-to-date other voter and
+   * answers once each has moved, failed, or `timeoutMs` passed (a shutdown
+   * step: the groups keep serving through a new leader instead of waiting
+   * for an election after this node is gone).
+   */
+  transferAway(p: { timeoutMs: number }): void {
+    const reply = this.host.deferReply()
+    if (!(Number.isFinite(p?.timeoutMs) && p.timeoutMs > 0)) return reply.resolve(errorReply('INVALID_ARGUMENT', 'timeoutMs must be > 0'))
+    const out: LeadershipHandoff = { moved: [], kept: [], failed: [] }
+    let open = 1
+    const settle = () => {
+      if (--open === 0) reply.resolve(okReply(out, null))
+    }
+    for (const g of this.host.groups()) {
+      if (!(g instanceof GroupReplica) || g.stopped || g.role !== 'leader') continue
+      const to = handoffTarget(g.raftStatus())
+      if (to === null) {
+        out.kept.push(g.id)
+        continue
+      }
+      try {
+        g.transferLeadership(to)
+      } catch (err) {
+        if (!(err instanceof RaftError)) throw err
+        out.failed.push({ group: g.id, to, code: err.code, message: err.message })
+        continue
+      }
+      open++
+      const answer = this.hold({
+        resolve: (r: HostReply) => {
+          if (r.ok) out.moved.push({ group: g.id, to })
+          else out.failed.push({ group: g.id, to, code: r.code, message: r.message })
+          settle()
+        },
+      })
+      g.addTransfer(to, answer, this.host.now() + p.timeoutMs)
+      this.host.activate(g)
+    }
+    settle()
   }
 
   private requestTarget(kind: Kind, p: RequestBase): GroupReplica | GroupProxy | null {

@@ -1,4 +1,6 @@
 import type { DowningStrategy } from './downing.js'
+import { isDefaultInfo, parseMemberInfo } from './member-info.js'
+import type { MemberInfo } from './member-info.js'
 import type { MemberRecord, MemberStatus } from './member.js'
 import { Membership } from './membership.js'
 import { BadGossip, membershipFromWire, membershipToWire } from './membership-wire.js'
@@ -12,7 +14,7 @@ export interface SeedNode {
 }
 
 export interface CoreConfig {
-  readonly self: { readonly node: string; readonly address: string; readonly incarnation: number }
+  readonly self: { readonly node: string; readonly address: string; readonly incarnation: number; readonly info: MemberInfo }
   readonly seeds: readonly SeedNode[]
   /** Each node heartbeats this many reachable ring successors. */
   readonly monitoredBy: number
@@ -151,19 +153,29 @@ export class ClusterCore {
     if (others.length === 0 || (firstSeed && nowMs - this.startedAtMs >= this.config.seedTimeoutMs)) return this.joinSelf()
     if (nowMs - this.lastJoinAtMs < this.config.joinRetryMs) return
     this.lastJoinAtMs = nowMs
-    const { node, address, incarnation } = this.config.self
-    for (const seed of others) this.send(seed.node, { type: 'join', payload: { node, address, incarnation } })
+    const { node, address, incarnation, info } = this.config.self
+    const payload: JoinRequest = { node, address, incarnation }
+    if (!isDefaultInfo(info)) Object.assign(payload, { appVersion: info.appVersion, roles: [...info.roles], metadata: { ...info.metadata }, wireMin: info.wire.min, wireMax: info.wire.max })
+    for (const seed of others) this.send(seed.node, { type: 'join', payload })
+  }
+
+  /** This node's record at `status`. */
+  private selfRecord(status: MemberStatus): MemberRecord {
+    const { node, address, incarnation, info } = this.config.self
+    return isDefaultInfo(info) ? { node, address, incarnation, status } : { node, address, incarnation, status, info }
   }
 
   /** No seed answered (or there are none): this node starts a new cluster. */
   private joinSelf(): void {
-    this.state.put({ ...this.config.self, status: 'joining' })
+    this.state.put(this.selfRecord('joining'))
     this.touched()
     this.phase = 'member'
   }
 
   private onJoin(req: JoinRequest, nowMs: number): void {
     if (this.phase !== 'member' || !validJoin(req) || req.node === this.self) return
+    const info = joinInfo(req)
+    if (info === null) return
     const tomb = this.state.tombstoneOf(req.node)
     if (tomb !== undefined && req.incarnation <= tomb.incarnation) return
     const existing = this.state.get(req.node)
@@ -172,7 +184,8 @@ export class ClusterCore {
     if (existing === undefined || existing.incarnation < req.incarnation) {
       // A restarted node replaces its old incarnation, which can never come back.
       if (existing !== undefined) this.state.remove(req.node, existing.incarnation, nowMs)
-      this.state.put({ node: req.node, address: req.address, incarnation: req.incarnation, status: 'joining' })
+      const record: MemberRecord = { node: req.node, address: req.address, incarnation: req.incarnation, status: 'joining' }
+      this.state.put(isDefaultInfo(info) ? record : { ...record, info })
       this.touched()
     }
     this.send(req.node, { type: 'welcome', payload: { from: this.self, gossip: membershipToWire(this.state) } })
@@ -363,6 +376,17 @@ function validJoin(req: JoinRequest): boolean {
     Number.isSafeInteger(req.incarnation) &&
     req.incarnation >= 0
   )
+}
+
+/** The joiner's info, or null when it is malformed or over the bounds (the join is ignored, as any malformed join). */
+function joinInfo(req: JoinRequest): MemberInfo | null {
+  try {
+    return parseMemberInfo(req, (m) => {
+      throw new Error(m)
+    })
+  } catch {
+    return null
+  }
 }
 
 /** `a` holds an element `b` lacks. */

@@ -21,6 +21,8 @@ export interface ClusterEvents {
   selfRemoved: []
   /** `upMembers()` changed (the MembershipView event). */
   changed: []
+  /** `cluster.version` changed: a member joined that speaks less (it dropped), or the last one that did left (it rose). */
+  versionChanged: [version: number, previous: number]
 }
 
 export interface Snapshot {

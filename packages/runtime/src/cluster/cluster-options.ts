@@ -5,6 +5,8 @@ import type { CoreConfig, SeedNode } from './cluster-core.js'
 import { keepMajority, manualDowning } from './downing.js'
 import type { DowningStrategy } from './downing.js'
 import type { LoopLagOptions } from './loop-lag.js'
+import { parseMemberInfo } from './member-info.js'
+import type { MemberInfo } from './member-info.js'
 import { PhiAccrualDetector } from './phi-accrual.js'
 import type { PhiAccrualOptions } from './phi-accrual.js'
 
@@ -37,8 +39,17 @@ export interface ClusterOptions {
   tombstoneMaxAgeMs?: number
   /** Event-loop lag probe; `false` disables stall discounting. */
   loopLag?: LoopLagOptions | false
-  /** The transport the system runs on, so addresses learned by gossip reach it (`addPeer`). */
-  transport?: Pick<Transport, 'addPeer'>
+  /**
+   * The transport the system runs on, so addresses learned by gossip reach it
+   * (`addPeer`), and its wire version range goes into this member's record.
+   */
+  transport?: Pick<Transport, 'addPeer' | 'versions'>
+  /** This node's app version, in its member record (default ''); new shards prefer members of the newest. */
+  appVersion?: string
+  /** This node's roles, in its member record (at most 32, each 1-64 characters). */
+  roles?: readonly string[]
+  /** A small string map in this node's member record (at most 32 entries, 2048 characters in all). */
+  metadata?: Readonly<Record<string, string>>
 }
 
 /** ClusterOptions with every default filled in and every number checked. */
@@ -50,6 +61,8 @@ export interface ResolvedClusterOptions {
   readonly loopLag: LoopLagOptions | null
   readonly detector: PhiAccrualOptions
   readonly core: Omit<CoreConfig, 'self' | 'random'>
+  /** App version, roles, metadata and wire range, checked and normalized. */
+  readonly info: MemberInfo
 }
 
 /** Fills in the defaults and checks the options; throws INVALID_ARGUMENT for the first bad one. */
@@ -75,7 +88,11 @@ export function resolveClusterOptions(options: ClusterOptions, clock: Clock): Re
     maxMembers: Math.floor(positive(options.maxMembers ?? 1000, 'maxMembers')),
     downing: options.downing === 'manual' ? manualDowning : typeof options.downing === 'function' ? options.downing : keepMajority,
   }
-  return { incarnation, heartbeatIntervalMs, gossipIntervalMs, loopLag, detector, core }
+  const versions = options.transport?.versions
+  const info = parseMemberInfo({ appVersion: options.appVersion, roles: options.roles, metadata: options.metadata, wireMin: versions?.min, wireMax: versions?.max }, (m) => {
+    throw new TroupeError('INVALID_ARGUMENT', m)
+  })
+  return { incarnation, heartbeatIntervalMs, gossipIntervalMs, loopLag, detector, core, info }
 }
 
 function nonNegative(v: number, what: string): number {

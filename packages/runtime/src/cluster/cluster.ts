@@ -10,6 +10,8 @@ import { EMPTY_SNAPSHOT, emitDiff } from './cluster-events.js'
 import type { ClusterEvents, Snapshot } from './cluster-events.js'
 import { DetectorRegistry } from './detector-registry.js'
 import { LoopLag } from './loop-lag.js'
+import { clusterVersionOf } from './member-info.js'
+import { toMember } from './member.js'
 import type { Member, MemberStatus } from './member.js'
 import { BadGossip } from './membership-wire.js'
 import type { DaemonMessage } from './messages.js'
@@ -43,6 +45,7 @@ export class Cluster implements MembershipView {
   private readonly registry: DetectorRegistry
   private readonly lag: LoopLag | null
   private snapshot: Snapshot = EMPTY_SNAPSHOT
+  private clusterVersion: number
   private readonly peers = new Map<string, string>()
   private readonly refs = new Map<string, ActorRef>()
   private targets = new Map<string, number>()
@@ -67,10 +70,11 @@ export class Cluster implements MembershipView {
     this.lag = o.loopLag === null ? null : new LoopLag(system.clock, o.loopLag)
     this.registry = new DetectorRegistry(o.detector, this.lag)
     this.core = new ClusterCore({
-      self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation },
+      self: { node: this.self, address: options.address ?? this.self, incarnation: this.incarnation, info: o.info },
       ...o.core,
       random: system.random,
     })
+    this.clusterVersion = o.info.wire.max
     this.finished = new Promise((resolve) => (this.finish = resolve))
     this.spawnDaemons(o.heartbeatIntervalMs)
   }
@@ -90,6 +94,34 @@ export class Cluster implements MembershipView {
   /** All members this node knows, sorted by name, with this node's view of their reachability. */
   members(): Member[] {
     return [...this.snapshot.members.values()]
+  }
+
+  /**
+   * The cluster version: the highest wire version every member speaks, the
+   * minimum over the members this node knows (any status but removed) of
+   * the top of their wire range; before this node joined, its own. It only
+   * changes with the member set (`versionChanged`): it drops when a member
+   * that speaks less joins, which is what keeps a rollback possible, and
+   * rises once the last such member is removed. Speak a new form of
+   * anything every member must understand only once `supports(v)`.
+   */
+  get version(): number {
+    return this.clusterVersion
+  }
+
+  /** Every member speaks wire version `v` (`v <= version`). */
+  supports(v: number): boolean {
+    return v <= this.clusterVersion
+  }
+
+  /** The app version of member `node` as this node knows it (undefined: unknown). */
+  appVersionOf(node: string): string | undefined {
+    return this.snapshot.members.get(node)?.appVersion
+  }
+
+  /** Members (any status) that have `role`, sorted by name. */
+  membersWithRole(role: string): Member[] {
+    return this.members().filter((m) => m.roles.includes(role))
   }
 
   /** Names of up members, sorted; empty once this node is down, removed or stopped. */
@@ -278,7 +310,7 @@ export class Cluster implements MembershipView {
     const unreachable = state.unreachable(this.self)
     const terminal = this.core.phase === 'terminal'
     const members = new Map<string, Member>()
-    for (const m of state.members()) members.set(m.node, { ...m, reachable: !unreachable.has(m.node) })
+    for (const m of state.members()) members.set(m.node, toMember(m, !unreachable.has(m.node)))
     const up = terminal ? [] : state.members().filter((m) => m.status === 'up').map((m) => m.node)
     const next: Snapshot = { members, leader: this.core.phase === 'member' ? state.leader(this.self) : null, up }
     const prev = this.snapshot
@@ -299,6 +331,12 @@ export class Cluster implements MembershipView {
       (node) => this.system.nodeDown(node),
       (node) => this.system.nodeUp(node),
     )
+    const version = terminal ? this.clusterVersion : clusterVersionOf(members.values(), this.clusterVersion)
+    if (version !== this.clusterVersion) {
+      const previous = this.clusterVersion
+      this.clusterVersion = version
+      emit('versionChanged', version, previous)
+    }
     // Forget cached refs of members that are gone, so churn does not grow these maps.
     for (const node of prev.members.keys()) if (!next.members.has(node)) this.refs.delete(node)
     if (terminal && !this.ended) {
@@ -348,3 +386,4 @@ export class Cluster implements MembershipView {
     }
   }
 }
+

@@ -16,6 +16,9 @@ export function isMemberStatus(v: unknown): v is MemberStatus {
   return typeof v === 'string' && Object.hasOwn(RANK, v)
 }
 
+import { DEFAULT_MEMBER_INFO } from './member-info.js'
+import type { MemberInfo } from './member-info.js'
+
 /** One node in the membership, as gossip carries it. */
 export interface MemberRecord {
   readonly node: string
@@ -24,10 +27,12 @@ export interface MemberRecord {
   /** Grows when the node restarts; a larger incarnation replaces the older record. */
   readonly incarnation: number
   readonly status: MemberStatus
+  /** App version, roles, metadata and wire range it joined with; absent means the defaults (DEFAULT_MEMBER_INFO). */
+  readonly info?: MemberInfo
 }
 
-/** A member as the public API shows it: the record plus this node's view of its reachability. */
-export interface Member extends MemberRecord {
+/** A member as the public API shows it: the record, what it said about itself, and this node's view of its reachability. */
+export interface Member extends Omit<MemberRecord, 'info'>, MemberInfo {
   readonly reachable: boolean
 }
 
@@ -44,4 +49,10 @@ export function laterRecord(a: MemberRecord, b: MemberRecord): MemberRecord {
 export function compareByAddress(a: MemberRecord, b: MemberRecord): number {
   if (a.address !== b.address) return a.address < b.address ? -1 : 1
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0
+}
+
+/** The public Member of a record: its info flattened (defaults when absent) and this node's view of its reachability. */
+export function toMember(r: MemberRecord, reachable: boolean): Member {
+  const { appVersion, roles, metadata, wire } = r.info ?? DEFAULT_MEMBER_INFO
+  return { node: r.node, address: r.address, incarnation: r.incarnation, status: r.status, appVersion, roles, metadata, wire, reachable }
 }

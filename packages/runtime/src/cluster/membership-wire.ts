@@ -1,3 +1,4 @@
+import { infoToWire, isDefaultInfo, parseMemberInfo } from './member-info.js'
 import { isMemberStatus } from './member.js'
 import type { MemberRecord } from './member.js'
 import { Membership } from './membership.js'
@@ -7,13 +8,18 @@ import type { ObserverRecord, Subject } from './reachability.js'
 
 /**
  * Gossip as it crosses the wire: short arrays, no Maps (CBOR-friendly).
- * m: [node, address, incarnation, status][]
+ * A record may carry fields after the ones listed (a later wire version
+ * appends them); they are ignored, so are unknown keys of the object.
+ * m: [node, address, incarnation, status, (appVersion, roles, metadata, wireMin, wireMax)][]
+ *    (the last five only when one of them is not the default)
  * t: [node, incarnation, removedAtMs][]
  * r: [observer, incarnation, version, [node, incarnation][]][]
  * s: node names that have seen this content
  */
+export type WireMember = [string, string, number, string] | [string, string, number, string, string, string[], Record<string, string>, number, number]
+
 export interface WireMembership {
-  m: [string, string, number, string][]
+  m: WireMember[]
   t: [string, number, number][]
   r: [string, number, number, [string, number][]][]
   s: string[]
@@ -28,7 +34,7 @@ export const WIRE_LIMITS = {
 
 export function membershipToWire(state: Membership): WireMembership {
   return {
-    m: state.members().map((r) => [r.node, r.address, r.incarnation, r.status]),
+    m: state.members().map((r): WireMember => (r.info === undefined || isDefaultInfo(r.info) ? [r.node, r.address, r.incarnation, r.status] : [r.node, r.address, r.incarnation, r.status, ...infoToWire(r.info)])),
     t: state.tombstones().map((t) => [t.node, t.incarnation, t.removedAtMs]),
     r: state.reachability.list().map((o) => [o.observer, o.incarnation, o.version, o.unreachable.map((s) => [s.node, s.incarnation])]),
     s: [...state.seen].sort(),
@@ -52,24 +58,29 @@ export function membershipFromWire(value: unknown): Membership {
 }
 
 function parseMember(v: unknown): MemberRecord {
-  if (!Array.isArray(v) || v.length !== 4) throw new BadGossip('member is not [node, address, incarnation, status]')
-  const [node, address, incarnation, status] = v
+  if (!Array.isArray(v) || v.length < 4) throw new BadGossip('member is not [node, address, incarnation, status]')
+  const [node, address, incarnation, status, appVersion, roles, metadata, wireMin, wireMax] = v
   if (!isMemberStatus(status) || status === 'removed') throw new BadGossip(`bad member status ${String(status)}`)
   if (typeof address !== 'string' || address.length > WIRE_LIMITS.maxAddressChars) throw new BadGossip('bad member address')
-  return { node: name(node, 'member node'), address, incarnation: count(incarnation, 'incarnation'), status }
+  const record = { node: name(node, 'member node'), address, incarnation: count(incarnation, 'incarnation'), status }
+  if (v.length === 4) return record
+  const info = parseMemberInfo({ appVersion, roles, metadata, wireMin, wireMax }, (m) => {
+    throw new BadGossip(`member ${record.node}: ${m}`)
+  })
+  return isDefaultInfo(info) ? record : { ...record, info }
 }
 
 function parseTombstone(v: unknown): Tombstone {
-  if (!Array.isArray(v) || v.length !== 3) throw new BadGossip('tombstone is not [node, incarnation, removedAtMs]')
+  if (!Array.isArray(v) || v.length < 3) throw new BadGossip('tombstone is not [node, incarnation, removedAtMs]')
   const removedAtMs = v[2]
   if (typeof removedAtMs !== 'number' || !Number.isFinite(removedAtMs)) throw new BadGossip('bad tombstone time')
   return { node: name(v[0], 'tombstone node'), incarnation: count(v[1], 'incarnation'), removedAtMs }
 }
 
 function parseObserver(v: unknown): ObserverRecord {
-  if (!Array.isArray(v) || v.length !== 4) throw new BadGossip('observation is not [observer, incarnation, version, subjects]')
+  if (!Array.isArray(v) || v.length < 4) throw new BadGossip('observation is not [observer, incarnation, version, subjects]')
   const subjects: Subject[] = list(v[3], 'subjects').map((s) => {
-    if (!Array.isArray(s) || s.length !== 2) throw new BadGossip('subject is not [node, incarnation]')
+    if (!Array.isArray(s) || s.length < 2) throw new BadGossip('subject is not [node, incarnation]')
     return { node: name(s[0], 'subject node'), incarnation: count(s[1], 'incarnation') }
   })
   subjects.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))

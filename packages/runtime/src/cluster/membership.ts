@@ -1,4 +1,5 @@
 import { cyrb53 } from '../hash.js'
+import { infoDigestPart } from './member-info.js'
 import { compareByAddress, laterRecord } from './member.js'
 import type { MemberRecord, MemberStatus } from './member.js'
 import { Reachability } from './reachability.js'
@@ -181,7 +182,7 @@ export class Membership {
   digest(): number {
     if (this.digestCache !== null) return this.digestCache
     const parts: string[] = []
-    for (const m of this.members()) parts.push(`m${m.node}\u0000${m.address}\u0000${m.incarnation}\u0000${m.status}`)
+    for (const m of this.members()) parts.push(`m${m.node}\u0000${m.address}\u0000${m.incarnation}\u0000${m.status}${infoDigestPart(m.info)}`)
     for (const t of this.tombstones()) parts.push(`t${t.node}\u0000${t.incarnation}\u0000${t.removedAtMs}`)
     for (const r of this.reachability.list()) {
       parts.push(`r${r.observer}\u0000${r.incarnation}\u0000${r.version}\u0000${r.unreachable.map((s) => `${s.node}@${s.incarnation}`).join(',')}`)

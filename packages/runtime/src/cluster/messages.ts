@@ -1,10 +1,18 @@
 import type { WireMembership } from './membership-wire.js'
 
-/** A node asks a member to let it in. */
+/**
+ * A node asks a member to let it in. The info fields (MemberInfo) are sent
+ * only when they differ from the defaults.
+ */
 export interface JoinRequest {
   node: string
   address: string
   incarnation: number
+  appVersion?: string
+  roles?: string[]
+  metadata?: Record<string, string>
+  wireMin?: number
+  wireMax?: number
 }
 
 /** A member's answer to a join: its whole state, which now lists the joiner. */

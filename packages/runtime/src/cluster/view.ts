@@ -35,6 +35,12 @@ export interface MembershipView {
    * not wait for the acknowledgement of a member it cannot reach.
    */
   isReachable?(node: string): boolean
+  /**
+   * The app version member `node` runs as this view knows it (optional;
+   * Cluster implements it). Placement of new shards prefers the members of
+   * the newest (`Allocation.forNewShards`).
+   */
+  appVersionOf?(node: string): string | undefined
   on(event: 'changed', fn: () => void): unknown
   off(event: 'changed', fn: () => void): unknown
 }
@@ -44,6 +50,7 @@ export class FixedMembershipView implements MembershipView {
   private readonly emitter = new EventEmitter<{ changed: [] }>()
   private members: string[]
   private readonly unreachable = new Set<string>()
+  private readonly appVersions = new Map<string, string>()
 
   constructor(
     readonly self: string,
@@ -58,6 +65,15 @@ export class FixedMembershipView implements MembershipView {
 
   isReachable(node: string): boolean {
     return !this.unreachable.has(node)
+  }
+
+  appVersionOf(node: string): string | undefined {
+    return this.appVersions.get(node)
+  }
+
+  /** Sets the app version `node` runs (no event: fixed per incarnation in a real cluster). */
+  setAppVersion(node: string, appVersion: string): void {
+    this.appVersions.set(node, appVersion)
   }
 
   /** Marks `node` reachable or not (no event: readers ask when they need to). */

@@ -276,6 +276,20 @@ export class ActorCell extends CellMailbox implements RefTarget, Watcher, Superv
     this.pushSys({ kind: 'stop' })
   }
 
+  /**
+   * Stops this actor and everything under it now, whatever they are running
+   * (terminate's timeout): children first, a handler still running is
+   * abandoned, onStop still runs (not waited for if async). Adds the paths
+   * of the actors that had not terminated yet to `out`.
+   */
+  forceStop(out: string[]): void {
+    if (this.status === TERMINATED) return
+    if (this.parent !== null) out.push(this.path)
+    for (const child of this.x?.children?.list() ?? []) child.forceStop(out)
+    this.requestStop({ kind: 'system-stopped' })
+    this.abandonTurn()
+  }
+
   private beginStop(): void {
     this.x?.timers?.cancelAll()
     this.stopChildren(() => {

@@ -37,6 +37,14 @@ export abstract class CellMailbox {
   scheduled = false
   /** An async handler or hook is in flight: no other message may start. */
   private busy = false
+  /**
+   * Stopped by force (terminate's timeout): a handler still running is
+   * abandoned (its result answers nothing), and async stop hooks are started
+   * but not waited for.
+   */
+  protected forced = false
+  /** What the hook holding the turn runs when it settles (null when no hook holds it). */
+  private hookDone: (() => void) | null = null
 
   constructor(
     protected readonly host: CellHost,
@@ -163,6 +171,8 @@ export abstract class CellMailbox {
   }
 
   private afterAsync(env: Envelope, value: unknown, error: unknown, failed: boolean): void {
+    // Abandoned by a forced stop: the turn is no longer this handler's.
+    if (this.forced) return
     this.busy = false
     this.current = null
     if (failed) this.handlerFailed(env, error)
@@ -201,20 +211,47 @@ export abstract class CellMailbox {
       return
     }
     if (!isPromiseLike(result)) return onDone?.()
+    if (this.forced) {
+      // Stopping by force: the hook runs on, but nothing waits for it.
+      result.then(undefined, onError)
+      return onDone?.()
+    }
     this.busy = true
+    const done = () => onDone?.()
+    this.hookDone = done
+    const settle = (err: unknown, failed: boolean) => {
+      // A forced stop took the turn back and ran `done` already.
+      if (this.hookDone !== done) return
+      this.hookDone = null
+      this.busy = false
+      if (failed) onError(err)
+      done()
+      this.wake()
+    }
     result.then(
-      () => {
-        this.busy = false
-        onDone?.()
-        this.wake()
-      },
-      (err) => {
-        this.busy = false
-        onError(err)
-        onDone?.()
-        this.wake()
-      },
+      () => settle(undefined, false),
+      (err) => settle(err, true),
     )
+  }
+
+  /**
+   * Takes the turn back from a handler or hook that has not settled (a
+   * forced stop): the handler's asker gets ACTOR_STOPPED and its result is
+   * ignored; a hook counts as done. The stop then goes on without waiting.
+   */
+  protected abandonTurn(): void {
+    this.forced = true
+    if (!this.busy) return this.wake()
+    this.busy = false
+    const env = this.current
+    this.current = null
+    if (env !== null && env.reply !== null && !this.replyTaken) {
+      env.reply.reject(new TroupeError('ACTOR_STOPPED', `actor ${this.path} was stopped by force before its handler for '${env.type}' finished`))
+    }
+    const done = this.hookDone
+    this.hookDone = null
+    done?.()
+    this.wake()
   }
 
   protected pushSys(msg: SysMsg): void {

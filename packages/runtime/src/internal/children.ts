@@ -22,6 +22,11 @@ export class Children<C extends Child> {
     return this.byName.get(name)
   }
 
+  /** The children, for a forced stop that must reach them all. */
+  list(): C[] {
+    return [...this.byName.values()]
+  }
+
   refs(): ActorRef[] {
     return [...this.byName.values()].map((c) => c.self)
   }

@@ -9,7 +9,8 @@ import { Outbox } from './outbox.js'
 import { RemoteTarget } from './remote-target.js'
 import { RemoteWatch } from './remote-watch.js'
 import { RejectionLog } from './rejection-log.js'
-import { Kind } from './wire.js'
+import { NOTE_KIND, NextWire } from './next-wire.js'
+import { Kind, WIRE_VERSION } from './wire.js'
 
 /** What remoting needs from its system. */
 export interface RemotingHost extends InboundHost {
@@ -63,6 +64,8 @@ export interface RemotingOptions {
 export class Remoting {
   readonly codec: Codec
   readonly watch: RemoteWatch
+  /** What wire version 3 adds (the test build); inert with peers of older versions. */
+  readonly next: NextWire
   private readonly outbox: Outbox
   private readonly inbound: Inbound
   private readonly log: RejectionLog
@@ -76,6 +79,7 @@ export class Remoting {
     options: RemotingOptions = {},
   ) {
     this.codec = new Codec(host.resolveRef)
+    this.next = new NextWire((node) => this.peerVersion(node))
     const limits = {
       maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
       maxEnvelopes: options.maxEnvelopesPerFrame ?? 1024,
@@ -92,7 +96,7 @@ export class Remoting {
       maxAsksInFlight: positive(options.maxAsksInFlightPerPeer ?? 65_536, 'maxAsksInFlightPerPeer'),
       askSlotHoldMs: positive(options.askSlotHoldMs ?? 60_000, 'askSlotHoldMs'),
       yieldTurn: options.yieldTurn ?? ((fn) => void setImmediate(fn)),
-    }, this.log)
+    }, this.log, this.next)
   }
 
   /** Sends and handles nothing more (a crashed node). */
@@ -116,6 +120,21 @@ export class Remoting {
     await this.transport.stop()
   }
 
+  /**
+   * The wire version to encode for `node`: the one agreed on its connection,
+   * else the oldest this node speaks (which every peer it may reach speaks).
+   */
+  peerVersion(node: string): number {
+    return this.transport.peerVersion?.(node) ?? this.transport.versions?.min ?? WIRE_VERSION
+  }
+
+  /** Version 3 only (the test build): sends a note to `node`; false (nothing sent) when its link does not speak version 3. */
+  sendNote(node: string, text: string): boolean {
+    if (this.halted || !this.next.speaks(node)) return false
+    this.outbox.enqueue(node, [NOTE_KIND, text])
+    return true
+  }
+
   addPeer(node: string, address: string): void {
     this.transport.addPeer?.(node, address)
   }
@@ -132,6 +151,7 @@ export class Remoting {
     this.watch.nodeDown(node)
     this.inbound.nodeDown(node)
     this.log.forget(node)
+    this.next.forget(node)
     this.outbox.discard(node)
   }
 
@@ -143,7 +163,7 @@ export class Remoting {
   /** @internal Tells still go out to a down node: protocol messages (a removed node's last gossip, a join's welcome) must reach it. */
   sendTell(target: RemoteTarget, type: string, payload: unknown, sender: ActorRef | null): void {
     if (this.transport.writable?.(target.node) === false) throw backpressure(target.node)
-    this.outbox.enqueue(target.node, [Kind.Tell, target.path, target.uid, type, payload, sender])
+    this.outbox.enqueue(target.node, this.next.extend(target.node, [Kind.Tell, target.path, target.uid, type, payload, sender]))
   }
 
   /** @internal */
@@ -153,7 +173,7 @@ export class Remoting {
     if (this.transport.writable?.(target.node) === false) return ask.reject(backpressure(target.node))
     const askId = this.host.asks.track(ask, target.node)
     try {
-      this.outbox.enqueue(target.node, [Kind.Ask, target.path, target.uid, type, payload, sender, askId])
+      this.outbox.enqueue(target.node, this.next.extend(target.node, [Kind.Ask, target.path, target.uid, type, payload, sender, askId]))
     } catch (err) {
       ask.reject(err)
     }

@@ -1,10 +1,12 @@
 import type { ActorRef } from '../actor-ref.js'
 
 /**
- * Envelope kinds on the wire. A frame is a CBOR array of envelopes, each a
- * short array whose first element is the kind. Version 1.
+ * Envelope kinds on the wire. A frame is a CBOR sequence of envelopes, each a
+ * short array whose first element is the kind. Fields after the ones listed
+ * are ignored (a later wire version may append some), and an unknown kind is
+ * rejected and logged without breaking the connection.
  */
-export const WIRE_VERSION = 1
+export { WIRE_VERSION } from '../wire-version.js'
 
 export const Kind = {
   Tell: 1, // [1, toPath, toUid, type, payload, sender | null]

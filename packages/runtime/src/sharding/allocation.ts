@@ -1,4 +1,5 @@
 import { invariant } from '../errors.js'
+import { compareAppVersions } from '../cluster/member-info.js'
 import { fmix32, fnv1a32Fmix } from '../hash.js'
 
 /**
@@ -43,6 +44,18 @@ export class Allocation {
     return new Allocation(keyOf(members), members, owners)
   }
 
+  /**
+   * The table for shards allocated fresh (not a rebalance of a live one),
+   * app-version aware as in Akka: the candidates are the members running the
+   * newest app version (see `newestMembers`), by the same rendezvous hashing.
+   * Deterministic: a function of the member set and their app versions.
+   * When every member runs the same version (or none says one), it is
+   * exactly `compute(members, shards)`.
+   */
+  static forNewShards(members: readonly string[], shards: number, appVersionOf: (node: string) => string | undefined): Allocation {
+    return Allocation.compute(newestMembers(members, appVersionOf), shards)
+  }
+
   ownerOf(shard: number): string {
     return this.members[this.owners[shard]]
   }
@@ -82,6 +95,27 @@ export class AllocationCache {
     if (this.tables.size > this.capacity) this.tables.delete(this.tables.keys().next().value!)
     return table
   }
+}
+
+/**
+ * The members running the newest app version (`compareAppVersions`: numeric
+ * dotted parts as numbers, then strings; unknown counts as ''), sorted;
+ * all of `members` when they share one version. `members` sorted and distinct.
+ */
+export function newestMembers(members: readonly string[], appVersionOf: (node: string) => string | undefined): string[] {
+  let newest: string | null = null
+  let out: string[] = []
+  for (const m of members) {
+    const v = appVersionOf(m) ?? ''
+    const c = newest === null ? 1 : compareAppVersions(v, newest)
+    if (c > 0) {
+      newest = v
+      out = [m]
+    } else if (c === 0) {
+      out.push(m)
+    }
+  }
+  return out.length === 0 ? [...members] : out
 }
 
 /** Sorted, distinct copy of a member list (views promise this; peers' reports are checked). */

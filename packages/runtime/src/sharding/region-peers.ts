@@ -6,6 +6,9 @@ import { REGION_PATH, isReleasedMsg, isStatusMsg } from './region-protocol.js'
 import type { ReleasedMsg, StatusMsg } from './region-protocol.js'
 import type { RegionContext } from './region-context.js'
 
+/** Regions of non-members remembered at most (a joiner's status may come before the view holds it). */
+const MAX_STRANGER_REGIONS = 1024
+
 /** What this node knows of a peer region, from its last status. */
 interface PeerStatus {
   readonly table: Allocation | null
@@ -40,6 +43,14 @@ export class RegionPeers {
   /** The departed nodes that were leaving gracefully when they left this node's view. */
   private readonly leavers = new Set<string>()
   private readonly regionRefs = new Map<string, ActorRef>()
+  /**
+   * Nodes whose region has sent this one a status, kept across view changes
+   * (unlike `peers`): a message goes to another node's region only once that
+   * region is known to exist. Forgotten when an ask finds no region there,
+   * and when a departed node's time passes; strangers (a joiner's status
+   * may come before its membership) are kept up to MAX_STRANGER_REGIONS.
+   */
+  private readonly regionsSeen = new Set<string>()
   private readonly allocations: AllocationCache
 
   constructor(private readonly rc: RegionContext) {
@@ -82,6 +93,8 @@ export class RegionPeers {
       this.departed.delete(node)
       this.leavers.delete(node)
       this.peers.delete(node)
+      // Gone for good as far as this node knows: if it comes back, its region reports again.
+      if (!this.members.includes(node)) this.regionsSeen.delete(node)
     }
   }
 
@@ -107,9 +120,32 @@ export class RegionPeers {
     const members = normalizeMembers(payload.members)
     const mine = rc.incarnationOf(rc.self)
     const seesMe = members.includes(rc.self) && (payload.yourIncarnation === null || mine === null || payload.yourIncarnation === mine)
+    this.seeRegion(payload.node)
     this.peers.set(payload.node, { table: this.allocations.get(members), handingOff: new Set(payload.handingOff), seesMe })
     if (payload.reply) this.sendStatus(payload.node, false, this.handingOffList())
     return true
+  }
+
+  /** Remembers that `node`'s region exists; strangers (not members, not departed) are dropped beyond a bound. */
+  private seeRegion(node: string): void {
+    this.regionsSeen.add(node)
+    if (this.regionsSeen.size <= this.members.length + this.departed.size + MAX_STRANGER_REGIONS) return
+    for (const n of this.regionsSeen) if (!this.members.includes(n) && !this.departed.has(n) && n !== node) this.regionsSeen.delete(n)
+  }
+
+  /** Whether `node`'s region has sent a status (so it exists), and has not been found gone since. */
+  hasRegion(node: string): boolean {
+    return this.regionsSeen.has(node)
+  }
+
+  /**
+   * `node` answered that it has no region (its sharding stopped or has not
+   * started again): what it said no longer holds, and messages for the
+   * shards it owns wait here until its region reports again.
+   */
+  forget(node: string): void {
+    this.peers.delete(node)
+    this.regionsSeen.delete(node)
   }
 
   /** A peer finished handing shards off; true if it was taken. */

@@ -35,6 +35,16 @@ export interface ReleasedMsg {
   shards: number[]
 }
 
+/**
+ * The error a node answers an ask with when it has no region (yet): its
+ * sharding has not started, or it restarted and has not started it again.
+ * The wording is the remoting's for any ask to a path without an actor.
+ */
+export function isNoRegionAt(err: unknown, node: string): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null
+  return typeof e === 'object' && e !== null && e.code === 'ACTOR_NOT_FOUND' && e.message === `no actor at ${node}${REGION_PATH}`
+}
+
 const MAX_MEMBERS = 65_534
 
 export function isRouteMsg(v: unknown): v is RouteMsg {

@@ -15,10 +15,15 @@ import { RegionPeers } from './region-peers.js'
 import { REGION_PATH } from './region-protocol.js'
 import { shardCounts } from './region-stats.js'
 import type { RegionStats } from './region-stats.js'
-import { ShardRouter } from './shard-router.js'
+import { Bounced, ShardRouter } from './shard-router.js'
 
 export type { RegionConfig } from './region-context.js'
 export type { RegionStats } from './region-stats.js'
+
+/** Asks the region to resolve `done` once this node hosts no shard; only this class is accepted (a wire payload never is one). */
+export class HandedOffWaiter {
+  constructor(readonly done: () => void) {}
+}
 
 /**
  * The shard region of one node (/system/sharding): the actor that routes
@@ -38,6 +43,8 @@ export class ShardRegion {
   private readonly permits: ActivationPermits
   private readonly router: ShardRouter
   private readonly handoff: Handoff
+  /** Waiting for this node to host no shard (sharding.whenHandedOff). */
+  private handedOffWaiters: Array<() => void> = []
 
   constructor(system: ActorSystem, view: MembershipView, kinds: ReadonlyMap<string, ActorDef<any, any>>, config: RegionConfig) {
     const rc = new RegionContext(system, view, kinds, config)
@@ -81,6 +88,14 @@ export class ShardRegion {
         if (payload instanceof PermitOutcome) this.onPermit(payload)
         else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
         break
+      case 'bounced':
+        if (payload instanceof Bounced) this.router.onBounced(payload)
+        else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
+        break
+      case 'when-handed-off':
+        if (payload instanceof HandedOffWaiter) this.handedOffWaiters.push(payload.done)
+        else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
+        break
       case 'permit-lost':
         if (payload instanceof PermitLost) this.permits.onPermitLost(payload.entry)
         else this.rc.system.deadLetter(REGION_PATH, type, payload, 'unknown-message')
@@ -108,6 +123,8 @@ export class ShardRegion {
     this.buffer.count = 0
     const self = this.rc.self
     for (const m of held) this.buffer.drop(m, 'stopped', new TroupeError('ACTOR_STOPPED', `sharding on ${self} stopped before delivering '${m.type}' to ${m.kind}/${m.id}`))
+    // Nothing is hosted here any more.
+    this.resolveHandedOff()
   }
 
   stats(): RegionStats {
@@ -172,5 +189,20 @@ export class ShardRegion {
   /** Work deferred to the end of a turn: one 'released' per turn, then what the released shards held. */
   private afterTurn(): void {
     this.handoff.afterTurn()
+    if (this.handedOffWaiters.length > 0 && this.handedOff()) this.resolveHandedOff()
+  }
+
+  /**
+   * This node is out of its own view and hosts no shard: every shard it had
+   * was released (its entities stopped, its buffer forwarded to the new owner).
+   */
+  private handedOff(): boolean {
+    return !this.peers.members.includes(this.rc.self) && this.rc.shards.size === 0
+  }
+
+  private resolveHandedOff(): void {
+    const waiters = this.handedOffWaiters
+    this.handedOffWaiters = []
+    for (const done of waiters) done()
   }
 }

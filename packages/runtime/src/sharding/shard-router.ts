@@ -11,7 +11,15 @@ import type { Buffered } from './local-shard.js'
 import type { RegionBuffer } from './region-buffer.js'
 import type { RegionContext } from './region-context.js'
 import type { RegionPeers } from './region-peers.js'
-import { MAX_HOPS, REGION_PATH, isRouteMsg } from './region-protocol.js'
+import { MAX_HOPS, REGION_PATH, isNoRegionAt, isRouteMsg } from './region-protocol.js'
+
+/** A forwarded ask came back: the owner has no region (yet). Only this class is accepted (a wire payload never is one). */
+export class Bounced {
+  constructor(
+    readonly owner: string,
+    readonly message: Buffered,
+  ) {}
+}
 
 /**
  * Where a message for an entity goes: to a local entity (activating it on
@@ -61,7 +69,10 @@ export class ShardRouter {
       rc.shards.set(s, shard)
       return this.toLocal(shard, m)
     }
-    if (m.hops >= MAX_HOPS) return this.buffer.hold(this.buffer.parked, m)
+    // The owner's region has not reported yet (its sharding starts later than its membership, or
+    // it restarted): forwarded now, the message would find no region there. It waits here until
+    // the owner's status comes (asked for every tick), whoever sent it.
+    if (m.hops >= MAX_HOPS || !this.peers.hasRegion(owner)) return this.buffer.hold(this.buffer.parked, m)
     this.forward(owner, m)
   }
 
@@ -93,6 +104,12 @@ export class ShardRouter {
     for (const m of this.buffer.takeFor(shard, key)) this.entities.deliver(entry, m)
   }
 
+  /** A forwarded ask found no region at its owner: the owner's status is void, and the message waits for a new one. */
+  onBounced(bounced: Bounced): void {
+    this.peers.forget(bounced.owner)
+    this.buffer.hold(this.buffer.parked, bounced.message)
+  }
+
   /** Routes the parked messages again, from scratch (after anything that may give them a way). */
   retryParked(): void {
     if (this.buffer.parked.length === 0) return
@@ -117,6 +134,15 @@ export class ShardRouter {
     }
     // The hop gets its own deadline (what remains of the asker's), so an unanswered hop cannot leak.
     const remainingMs = Math.max(1, m.timeoutMs - (this.rc.now() - m.atMs))
-    target.ask('route', msg, m.sender, remainingMs, (v) => reply.resolve(v), (e) => reply.reject(e))
+    const self = this.rc.ctx.self
+    const bounced = (e: unknown) => {
+      if (!isNoRegionAt(e, owner)) return reply.reject(e)
+      try {
+        self.tell('bounced', new Bounced(owner, m))
+      } catch {
+        reply.reject(e)
+      }
+    }
+    target.ask('route', msg, m.sender, remainingMs, (v) => reply.resolve(v), bounced)
   }
 }

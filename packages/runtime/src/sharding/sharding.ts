@@ -10,7 +10,7 @@ import { checkEntityId, checkKindName } from './entity-id.js'
 import { EntityTarget, entityRef, installEntityRefResolver } from './entity-ref.js'
 import { shardOf } from './hashing.js'
 import type { MembershipView } from './membership-view.js'
-import { ShardRegion } from './region.js'
+import { HandedOffWaiter, ShardRegion } from './region.js'
 import type { RegionConfig, RegionStats } from './region.js'
 import { REGION_NAME } from './region-protocol.js'
 
@@ -147,6 +147,28 @@ export class Sharding {
   /** Counters and sizes of this node's region (read between turns; for tests and monitoring). */
   stats(): ShardingStats {
     return this.region.stats()
+  }
+
+  /**
+   * Resolves once this node hosts no shard and its view no longer holds it:
+   * after a graceful leave (`cluster.leave()`), every shard it hosted was
+   * handed off (its entities stopped after the messages they held, what it
+   * buffered was forwarded to the new owner, the others were told). While
+   * this node is still up in its own view it owns shards, so this waits for
+   * the leave. Also resolves when sharding stops. Bound it with your own
+   * timeout (a shard drains for at most 2 × handoffTimeoutMs).
+   */
+  whenHandedOff(): Promise<void> {
+    if (this.stopped !== null) return this.stopped
+    return new Promise((resolve) => {
+      // A region that stops (also with the system) hosts nothing any more.
+      void this.system.whenTerminated(this.regionRef).then(() => resolve())
+      try {
+        this.regionRef.tell('when-handed-off', new HandedOffWaiter(resolve))
+      } catch {
+        resolve()
+      }
+    })
   }
 
   /**

@@ -17,7 +17,9 @@ import {
   proofMatches,
   serverProof,
 } from './handshake.js'
-import type { Hello, Identity } from './handshake.js'
+import type { Hello, Identity, ServerSide } from './handshake.js'
+import { formatRange, negotiateVersion } from '../wire-version.js'
+import type { VersionRange } from '../wire-version.js'
 import type { TransportLog } from './log.js'
 import { setReceiveLimit } from './payload-limit.js'
 
@@ -26,6 +28,8 @@ export type Role = 'outbound' | 'inbound'
 /** What a connection needs from its transport. */
 export interface ConnectionHost {
   readonly self: Identity
+  /** The wire versions this node speaks. */
+  readonly versions: VersionRange
   readonly key: KeyObject
   readonly clock: Clock
   readonly log: TransportLog
@@ -60,8 +64,17 @@ export class Connection {
   /** Why it closed (ours or the peer's code), once closed. */
   closeCode: number | null = null
   closeReason = ''
+  /** Who closed it: this node ('self') or the peer or the network ('peer'); null while not closed. */
+  closedBy: 'self' | 'peer' | null = null
+  /** True once the handshake completed (it stays true after close). */
+  opened = false
+  /** The wire version both sides speak on this connection, once agreed. */
+  version: number | null = null
+  /** The range the peer said it speaks (null until it said, or for a peer too old to say). */
+  peerVersions: VersionRange | null = null
   private step: Step
   private hello: Hello | null = null
+  private server: ServerSide | null = null
   private nonce: Uint8Array | null = null
   private timer: TimerHandle | null
   private graceTimer: TimerHandle | null = null
@@ -115,7 +128,7 @@ export class Connection {
   /** Closes with a code and a reason the peer sees and the log records. */
   close(code: CloseCode, reason: string, level: 'debug' | 'info' | 'warn' = 'warn'): void {
     if (this.state === 'closed') return
-    this.markClosed(code, reason)
+    this.markClosed(code, reason, 'self')
     this.host.log({ level, event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     if (this.ws.readyState === this.ws.CONNECTING) this.ws.terminate()
     else this.ws.close(code, clampReason(reason))
@@ -130,14 +143,15 @@ export class Connection {
   /** Destroys the socket at once (keep-alive timeout: the peer is not there to say goodbye to). */
   terminate(code: CloseCode, reason: string): void {
     if (this.state === 'closed') return
-    this.markClosed(code, reason)
+    this.markClosed(code, reason, 'self')
     this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason })
     this.ws.terminate()
     this.host.closed(this)
   }
 
-  private markClosed(code: number, reason: string): void {
+  private markClosed(code: number, reason: string, by: 'self' | 'peer'): void {
     this.state = 'closed'
+    this.closedBy = by
     this.closeCode = code
     this.closeReason = reason
     if (this.timer !== null) this.host.clock.clearTimer(this.timer)
@@ -150,7 +164,7 @@ export class Connection {
     this.socketClosed()
     if (this.state === 'closed') return
     const why = reason || this.lastError || closeCodeName(code)
-    this.markClosed(code, why)
+    this.markClosed(code, why, 'peer')
     if (this.step === 'open') {
       // Never connected: a refused or timed-out dial, retried with backoff.
       this.host.log({ level: 'info', event: 'dial-failed', node: this.name, remote: this.remote, code, reason: why })
@@ -168,7 +182,7 @@ export class Connection {
     // arrives and 'close' would report 1006: log it here, as closed by this node.
     const code = wsProtocolErrorCode(err)
     if (code !== null && this.state !== 'closed') {
-      this.markClosed(code, err.message)
+      this.markClosed(code, err.message, 'self')
       this.host.log({ level: 'warn', event: 'connection-closed', node: this.name, remote: this.remote, code, reason: `${closeCodeName(code)}: ${err.message}` })
       this.host.closed(this)
       return
@@ -219,14 +233,21 @@ export class Connection {
     if (hello.name === self.name) throw new HandshakeError(CloseCode.WrongPeer, `peer claims this node's own name '${self.name}'`)
     this.hello = hello
     this.peer = { name: hello.name, incarnation: hello.incarnation }
+    this.peerVersions = hello.versions
     this.nonce = this.host.nonce()
-    const mine = { ...self, nonce: this.nonce }
+    // Without a common version the Challenge still goes out (version 0): it tells the
+    // client this node's range, under a proof, so both sides can say why they refused.
+    const version = negotiateVersion(this.host.versions, hello.versions) ?? 0
+    const mine: ServerSide = { ...self, nonce: this.nonce, versions: this.host.versions, version }
+    this.server = mine
     this.step = 'proof'
     this.ws.send(encodeChallenge({ ...mine, proof: serverProof(this.host.key, hello, mine) }))
+    if (version === 0) throw this.mismatch(hello.name, hello.versions)
+    this.version = version
   }
 
   private onProof(proof: Uint8Array): void {
-    const expected = clientProof(this.host.key, this.hello!, { ...this.host.self, nonce: this.nonce! })
+    const expected = clientProof(this.host.key, this.hello!, this.server!)
     if (!proofMatches(expected, proof)) throw new HandshakeError(CloseCode.AuthFailed, 'client proof does not match (wrong cluster secret?)')
     const refusal = this.host.admit(this)
     if (refusal !== null) return this.close(refusal.code, refusal.reason, 'info')
@@ -240,7 +261,7 @@ export class Connection {
     if (this.state === 'closed') return
     setReceiveLimit(this.ws, HANDSHAKE_MAX_BYTES + 1)
     this.nonce = this.host.nonce()
-    this.hello = { ...this.host.self, nonce: this.nonce, target: this.expected! }
+    this.hello = { ...this.host.self, nonce: this.nonce, target: this.expected!, versions: this.host.versions }
     this.step = 'challenge'
     this.ws.send(encodeHello(this.hello))
   }
@@ -250,9 +271,18 @@ export class Connection {
     if (challenge.name !== this.expected) throw new HandshakeError(CloseCode.WrongPeer, `dialed node '${this.expected}' but reached '${challenge.name}'`)
     const expected = serverProof(this.host.key, this.hello!, challenge)
     if (!proofMatches(expected, challenge.proof)) throw new HandshakeError(CloseCode.AuthFailed, 'server proof does not match (wrong cluster secret?)')
+    this.peerVersions = challenge.versions
+    const version = negotiateVersion(this.host.versions, challenge.versions)
+    if (version === null) throw this.mismatch(challenge.name, challenge.versions)
+    if (challenge.version !== version) throw new HandshakeError(CloseCode.ProtocolError, `server chose protocol version ${challenge.version}, but the ranges give ${version}`)
+    this.version = version
     this.peer = { name: challenge.name, incarnation: challenge.incarnation }
     this.step = 'accept'
     this.ws.send(encodeProof(clientProof(this.host.key, this.hello!, challenge)))
+  }
+
+  private mismatch(peer: string, theirs: VersionRange): HandshakeError {
+    return new HandshakeError(CloseCode.BadVersion, `no common protocol version: this node speaks ${formatRange(this.host.versions)}, '${peer}' speaks ${formatRange(theirs)}`)
   }
 
   private onAccept(): void {
@@ -262,6 +292,7 @@ export class Connection {
   private becomeOpen(): void {
     this.step = 'done'
     this.state = 'open'
+    this.opened = true
     if (this.timer !== null) this.host.clock.clearTimer(this.timer)
     this.timer = null
     setReceiveLimit(this.ws, this.host.maxPayloadBytes)

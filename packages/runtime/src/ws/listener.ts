@@ -12,6 +12,7 @@ import { LogThrottle } from './log.js'
 import type { TransportLog } from './log.js'
 import type { TlsOptions } from './options.js'
 import { addressKey } from '../address-key.js'
+import { TroupeError } from '../errors.js'
 
 /** An upgraded connection still in the handshake, as the listener sees it. */
 export interface PendingConnection {
@@ -79,11 +80,13 @@ export class Listener {
     })
   }
 
+  /** Binds the port; rejects with ADDRESS_IN_USE when another socket holds it (INVALID_ARGUMENT for a host or port this process may not bind). */
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
+      const failed = (err: Error) => reject(listenError(err, this.options.host, this.options.port))
+      this.server.once('error', failed)
       this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject)
+        this.server.off('error', failed)
         this.server.on('error', (err) => this.options.log({ level: 'error', event: 'listener-error', reason: err.message }))
         const addr = this.server.address() as AddressInfo
         resolve({ host: addr.address, port: addr.port })
@@ -170,6 +173,21 @@ export class Listener {
       }
       this.arm()
     })
+  }
+}
+
+/** What a failed bind means, in the runtime's codes (the OS error stays the cause). */
+export function listenError(err: Error, host: string, port: number): Error {
+  const at = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new TroupeError('ADDRESS_IN_USE', `${at} is in use: another process (or another transport in this one) listens there; stop it or choose another port (0 picks a free one)`, { cause: err })
+    case 'EACCES':
+      return new TroupeError('INVALID_ARGUMENT', `not permitted to listen on ${at} (ports below 1024 need privileges)`, { cause: err })
+    case 'EADDRNOTAVAIL':
+      return new TroupeError('INVALID_ARGUMENT', `cannot listen on ${at}: ${host} is not an address of this machine`, { cause: err })
+    default:
+      return err
   }
 }
 

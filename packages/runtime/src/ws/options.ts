@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { realClock } from '../clock.js'
 import { TroupeError } from '../errors.js'
+import { DEFAULT_VERSIONS, WIRE_VERSION, WIRE_VERSION_MIN, WIRE_VERSION_NEXT } from '../wire-version.js'
+import type { VersionRange } from '../wire-version.js'
 import type { TransportLog } from './log.js'
 import { consoleLog } from './log.js'
 
@@ -61,6 +63,14 @@ export interface WebSocketTransportOptions {
   randomBytes?: (length: number) => Uint8Array
   /** Where connection events and reasons go (default: warnings and errors to stderr). */
   log?: TransportLog
+  /**
+   * The wire versions this node speaks (default: this build's, see
+   * `WIRE_VERSION`). TEST ONLY: `experimental: 'next'` also speaks the next
+   * version (a test build for rolling-upgrade tests: it adds a trailing
+   * envelope field and a message kind); `minVersion` raises the oldest
+   * version spoken (e.g. a node that requires the next version).
+   */
+  wire?: { experimental?: 'next'; minVersion?: number }
 }
 
 export interface ResolvedOptions {
@@ -82,6 +92,7 @@ export interface ResolvedOptions {
   random: () => number
   randomBytes: (length: number) => Uint8Array
   log: TransportLog
+  versions: VersionRange
 }
 
 const MIB = 1024 * 1024
@@ -109,6 +120,7 @@ export function resolveOptions(o: WebSocketTransportOptions): ResolvedOptions {
     random: o.random ?? Math.random,
     randomBytes: o.randomBytes ?? randomBytes,
     log: o.log ?? consoleLog,
+    versions: resolveVersions(o.wire),
   }
   r.maxPendingPerAddress = positive(o.maxPendingPerAddress ?? Math.min(32, r.maxPendingHandshakes), 'maxPendingPerAddress')
   if (r.maxPendingPerAddress > r.maxPendingHandshakes) invalid('maxPendingPerAddress must be <= maxPendingHandshakes')
@@ -121,6 +133,15 @@ export function resolveOptions(o: WebSocketTransportOptions): ResolvedOptions {
   }
   for (const [name, url] of Object.entries(o.peers ?? {})) r.peers.set(name, checkUrl(name, url, r.tls !== null))
   return r
+}
+
+function resolveVersions(wire: WebSocketTransportOptions['wire']): VersionRange {
+  if (wire === undefined) return DEFAULT_VERSIONS
+  if (wire.experimental !== undefined && wire.experimental !== 'next') invalid(`wire.experimental must be 'next', got ${String(wire.experimental)}`)
+  const max = wire.experimental === 'next' ? WIRE_VERSION_NEXT : WIRE_VERSION
+  const min = wire.minVersion ?? WIRE_VERSION_MIN
+  if (!Number.isInteger(min) || min < WIRE_VERSION_MIN || min > max) invalid(`wire.minVersion must be an integer in [${WIRE_VERSION_MIN}, ${max}], got ${String(min)}`)
+  return Object.freeze({ min, max })
 }
 
 /** A peer URL must be ws:// or wss://, and wss:// when this node uses TLS (no silent downgrade). */

@@ -1,9 +1,11 @@
 import { createSecretKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { EventEmitter } from 'eventemitter3'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import { TroupeError, invariant } from '../errors.js'
-import type { Transport, TransportHandler } from '../transport.js'
+import type { Transport, TransportEvents, TransportHandler } from '../transport.js'
+import type { VersionRange } from '../wire-version.js'
 import { CloseCode } from './close-codes.js'
 import { Connection } from './connection.js'
 import type { ConnectionHost } from './connection.js'
@@ -15,6 +17,8 @@ import { LogThrottle } from './log.js'
 import { checkUrl, resolveOptions } from './options.js'
 import type { ResolvedOptions, WebSocketTransportOptions } from './options.js'
 import { Peer, PeerTable } from './peer-table.js'
+import { refusalOf } from './refusals.js'
+import type { Refusal } from './refusals.js'
 import { chooseConnection } from './tie-break.js'
 import type { Candidate } from './tie-break.js'
 
@@ -41,6 +45,8 @@ const CLOSE_GRACE_MS = 2000
  * the package README (WebSocket transport) for the protocol and the security model.
  */
 export class WebSocketTransport implements Transport {
+  /** Typed events about peers: `authFailed` (a handshake's proof did not match). */
+  readonly events = new EventEmitter<TransportEvents>()
   private readonly o: ResolvedOptions
   private readonly key: KeyObject
   private readonly peers: PeerTable
@@ -65,6 +71,16 @@ export class WebSocketTransport implements Transport {
     this.host = this.makeHost()
   }
 
+  /** The wire versions this node speaks (`wire` option). */
+  get versions(): VersionRange {
+    return this.o.versions
+  }
+
+  /** The wire version agreed with `node` on its open connection, or undefined while not connected. */
+  peerVersion(node: string): number | undefined {
+    return this.peers.get(node)?.active?.version ?? undefined
+  }
+
   /** This start's incarnation id (random per start), or null before start. */
   get incarnation(): string | null {
     return this.identity?.incarnation ?? null
@@ -80,6 +96,16 @@ export class WebSocketTransport implements Transport {
     if (this.bound === null) return null
     const host = this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host
     return `${this.o.tls ? 'wss' : 'ws'}://${host}:${this.bound.port}`
+  }
+
+  on<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): this {
+    this.events.on(event, fn as (...args: any[]) => void)
+    return this
+  }
+
+  off<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): this {
+    this.events.off(event, fn as (...args: any[]) => void)
+    return this
   }
 
   /** Adds or changes a peer's address; an open connection is kept, the next dial uses the new URL. */
@@ -272,6 +298,8 @@ export class WebSocketTransport implements Transport {
   private closed(conn: Connection): void {
     this.connections.delete(conn)
     this.listener?.settled(conn)
+    const refusal = refusalOf(conn, this.o.versions)
+    if (refusal !== null) this.report(refusal)
     const name = conn.peer?.name ?? conn.expected
     const peer = name === null ? undefined : this.peers.get(name)
     if (peer === undefined) return
@@ -302,6 +330,15 @@ export class WebSocketTransport implements Transport {
     }
   }
 
+  /** A handshake refused by either side (wrong secret, no common version): tell the listeners (after the log line). */
+  private report(refusal: Refusal): void {
+    try {
+      ;(this.events.emit as (e: string, ...a: unknown[]) => boolean)(refusal.event, ...refusal.args)
+    } catch (err) {
+      this.o.log({ level: 'error', event: 'listener-threw', node: refusal.args[0].peer, reason: (err as Error).message })
+    }
+  }
+
   private dropQueue(peer: Peer, why: string): void {
     const frames = peer.queue.length
     if (frames === 0) return
@@ -321,6 +358,7 @@ export class WebSocketTransport implements Transport {
       get self() {
         return t.identity!
       },
+      versions: this.o.versions,
       key: this.key,
       clock: this.o.clock,
       log: this.o.log,

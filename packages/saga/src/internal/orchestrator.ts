@@ -30,6 +30,13 @@ export interface OrchestratorEnv {
   writer: string
   logRetry: ResolvedRetryPolicy
   closed(): boolean
+  /**
+   * The coordinator is shutting down: record what settles, start no new
+   * call or retry, and report `parked` once no call is in flight.
+   */
+  draining(): boolean
+  /** Draining, and no call of this saga is in flight: its history is complete up to here. */
+  parked(): void
   emit(event: SagaEvent): void
   /** The saga reached completed, compensated or stuck. */
   finished(machine: SagaMachine): void
@@ -61,6 +68,7 @@ export function orchestratorDef(env: OrchestratorEnv): ActorDef<any, Driver> {
       settled: (d: Driver, msg: Settled, ctx) => d.onSettled(msg, ctx),
       timedOut: (d: Driver, msg: CallRef, ctx) => d.onTimedOut(msg, ctx),
       retryDue: (d: Driver, msg: { phase: CallPhase; step: string }, ctx) => d.onRetryDue(msg, ctx),
+      drain: (d: Driver) => d.onDrain(),
     },
     onStart: (d, ctx) => d.start(ctx),
     onStop: (d) => d.stop(),
@@ -85,8 +93,14 @@ export class Driver {
 
   async start(ctx: ActorContext<any>): Promise<void> {
     if (this.machine.finished) return this.finish(ctx)
-    for (const call of this.env.started?.calls ?? []) this.dispatch(call, ctx)
+    // Announced with SagaStarted; while draining they stay announced, for recover() to start elsewhere.
+    if (!this.env.draining()) for (const call of this.env.started?.calls ?? []) this.dispatch(call, ctx)
     await this.pump(ctx)
+  }
+
+  /** The coordinator started draining: report at once if nothing is in flight (else once the last call settled). */
+  onDrain(): void {
+    if (!this.stopped && this.controllers.size === 0) this.env.parked()
   }
 
   async onSettled(msg: Settled, ctx: ActorContext<any>): Promise<void> {
@@ -110,7 +124,8 @@ export class Driver {
   }
 
   async onRetryDue(msg: { phase: CallPhase; step: string }, ctx: ActorContext<any>): Promise<void> {
-    if (this.stopped) return
+    // Draining: the retry is left to whoever recovers the saga.
+    if (this.stopped || this.env.draining()) return
     this.machine.retryDue(msg.phase, msg.step)
     await this.pump(ctx)
   }
@@ -125,14 +140,21 @@ export class Driver {
   private async pump(ctx: ActorContext<any>): Promise<void> {
     if (this.stopped || this.env.closed()) return
     const batch = this.machine.next()
-    for (const t of batch.timers) {
-      ctx.timers.startSingle(`retry:${t.phase}:${t.step}`, spreadDelayMs(t.delayMs, ctx.system.random), 'retryDue', { phase: t.phase, step: t.step })
+    if (!this.env.draining()) {
+      for (const t of batch.timers) {
+        ctx.timers.startSingle(`retry:${t.phase}:${t.step}`, spreadDelayMs(t.delayMs, ctx.system.random), 'retryDue', { phase: t.phase, step: t.step })
+      }
     }
     if (batch.records.length > 0) {
       const atMs = ctx.system.clock.now()
       const records = batch.records.map((body) => ({ ...body, atMs, by: this.env.writer }) as SagaRecord)
       if (!(await this.record(records, batch.seq, ctx))) return
       for (const record of records) this.env.emit({ type: 'record', sagaId: this.env.id, saga: this.env.plan.name, record })
+    }
+    // Draining (also if it began during the append): what the records announce is left for recover().
+    if (this.env.draining() && !this.machine.finished) {
+      if (this.controllers.size === 0) this.env.parked()
+      return
     }
     for (const call of batch.calls) this.dispatch(call, ctx)
     if (this.machine.finished) this.finish(ctx)

@@ -13,47 +13,110 @@ import { runSeeds } from '../sim/scenario.js'
 import type { Scenario, SeedOutcome } from '../sim/scenario.js'
 import { actorChatter } from '../sim/scenarios/actor-chatter.js'
 import { envSeed, parseSeed } from '../sim/seeds.js'
+import { SimError } from '../sim/sim-error.js'
 
 const BUILT_IN: Scenario[] = [actorChatter]
 const MAX_REPORTED_FAILURES = 20
+/** More seeds than this in one run is a typo, not a plan (a million seeds is days of work). */
+const MAX_SEEDS = 1_000_000
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..')
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string', default: '100' },
-      first: { type: 'string', default: '1' },
-      scenario: { type: 'string', multiple: true },
-      module: { type: 'string', multiple: true },
-      verbose: { type: 'boolean', short: 'v', default: false },
-      list: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (values.help) {
-    console.log('usage: pnpm sim [--seeds N] [--first S] [--scenario NAME]... [--module FILE]... [--verbose] [--list]\n       SIM_SEED=<n> pnpm sim --scenario NAME   replays one seed')
+const USAGE = `usage: pnpm sim [--seeds N] [--first S] [--scenario NAME]... [--module FILE]... [--verbose] [--list]
+       SIM_SEED=<n> pnpm sim --scenario NAME   replays one seed
+
+  --seeds N          how many seeds to run per scenario (1..${MAX_SEEDS}, default 100)
+  --first S          the first seed (a safe integer, default 1)
+  --scenario NAME    run only this scenario (repeatable; --list shows them)
+  --module FILE      also load the scenarios FILE exports (repeatable)
+  --verbose, -v      one line per passing seed
+  --list             list the scenarios and exit
+  --help, -h         this text`
+
+/** A command line the CLI cannot run: printed with the usage, exit code 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+interface Options {
+  seeds: number[]
+  scenarios: string[]
+  modules: string[]
+  verbose: boolean
+  list: boolean
+  help: boolean
+}
+
+/** Reads the command line and SIM_SEED; throws a UsageError for anything it cannot run. */
+function parseOptions(argv: string[]): Options {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        seeds: { type: 'string', default: '100' },
+        first: { type: 'string', default: '1' },
+        scenario: { type: 'string', multiple: true },
+        module: { type: 'string', multiple: true },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }))
+  } catch (err) {
+    // node:util's parse errors (unknown option, missing value, positional) say what was wrong.
+    throw new UsageError(errorText(err))
+  }
+  const count = integerArg(values.seeds!, '--seeds')
+  if (count < 1 || count > MAX_SEEDS) throw new UsageError(`--seeds must be between 1 and ${MAX_SEEDS}, got ${count}`)
+  const first = integerArg(values.first!, '--first')
+  if (count - 1 > Number.MAX_SAFE_INTEGER - first) throw new UsageError(`--first ${first} with --seeds ${count} passes the largest safe integer`)
+  const replay = seedOrUsage(() => envSeed())
+  const modules = values.module ?? []
+  for (const m of modules) if (!existsSync(resolve(m))) throw new UsageError(`--module ${m}: no such file`)
+  return {
+    seeds: replay !== undefined ? [replay] : Array.from({ length: count }, (_, i) => first + i),
+    scenarios: values.scenario ?? [],
+    modules,
+    verbose: values.verbose!,
+    list: values.list!,
+    help: values.help!,
+  }
+}
+
+function integerArg(raw: string, what: string): number {
+  return seedOrUsage(() => parseSeed(raw, what))
+}
+
+/** A SimError BAD_SEED from the seed parser is a usage error here. */
+function seedOrUsage<T>(read: () => T): T {
+  try {
+    return read()
+  } catch (err) {
+    if (err instanceof SimError && err.code === 'BAD_SEED') throw new UsageError(err.message)
+    throw err
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv)
+  if (options.help) {
+    console.log(USAGE)
     return 0
   }
-  const all = await loadScenarios(values.module ?? [])
-  if (values.list) {
+  const all = await loadScenarios(options.modules)
+  if (options.list) {
     for (const s of all) console.log(`${s.name.padEnd(24)} ${s.description}`)
     return 0
   }
-  const wanted = values.scenario ?? []
-  const unknown = wanted.filter((name) => !all.some((s) => s.name === name))
-  if (unknown.length > 0) {
-    console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`)
-    return 2
-  }
-  const chosen = wanted.length > 0 ? all.filter((s) => wanted.includes(s.name)) : all
-  const replaySeed = envSeed()
-  const count = parseSeed(values.seeds!, '--seeds')
-  const first = parseSeed(values.first!, '--first')
-  const seeds = replaySeed !== undefined ? [replaySeed] : Array.from({ length: count }, (_, i) => first + i)
+  const unknown = options.scenarios.filter((name) => !all.some((s) => s.name === name))
+  if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`)
+  const chosen = options.scenarios.length > 0 ? all.filter((s) => options.scenarios.includes(s.name)) : all
 
   let failed = 0
-  for (const scenario of chosen) failed += await runScenario(scenario, seeds, values.verbose!)
+  for (const scenario of chosen) failed += await runScenario(scenario, options.seeds, options.verbose)
   console.log(failed > 0 ? `\n${failed} failing seed(s)` : '\nall seeds passed')
   return failed > 0 ? 1 : 0
 }
@@ -126,12 +189,13 @@ function indent(text: string): string {
     .join('\n')
 }
 
-main().then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
   },
   (err) => {
-    console.error(err)
+    if (err instanceof UsageError) console.error(`pnpm sim: ${err.message}\n\n${USAGE}`)
+    else console.error(err)
     process.exitCode = 2
   },
 )
