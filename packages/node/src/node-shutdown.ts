@@ -37,7 +37,7 @@ export function addNodeTasks(p: NodeParts): void {
   if (p.raft) {
     const raft = p.raft
     s.addTask('transfer-leadership', 'raft', async () => {
-      const moved = await raft.transferLeadershipAway(p.cluster, Math.max(100, t['transfer-leadership'] - 100), info)
+      const moved = await raft.transferLeadershipAway(Math.max(100, t['transfer-leadership'] - 100), info)
       if (moved > 0) info(`moved leadership of ${moved} Raft group(s) away`)
     })
   }
@@ -54,12 +54,8 @@ export function addNodeTasks(p: NodeParts): void {
     if (!cluster || cluster.isTerminated) return
     void cluster.leave()
     if (!p.sharding) return
-    const sharding = p.sharding
-    // The region hands off once its view drops this node; wait until it holds nothing.
-    await until(p, t['hand-off-shards'], () => {
-      const st = sharding.stats()
-      return cluster.isTerminated || (st.shardsActive === 0 && st.shardsHandingOff === 0 && st.entities === 0 && st.buffered === 0)
-    })
+    // Every shard handed off (entities stopped after the messages they held, buffered messages forwarded); the phase timeout bounds it.
+    await p.sharding.whenHandedOff()
   })
   s.addTask('leave-cluster', 'removal', async () => {
     const cluster = p.cluster
@@ -77,24 +73,11 @@ export function addNodeTasks(p: NodeParts): void {
     await p.wal?.close().catch(() => undefined)
     if (p.ownDisk) await (p.disk as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined)
   })
-  // TODO: pass { timeoutMs } once system.terminate takes one; the phase timeout bounds it meanwhile.
-  s.addTask('terminate-system', 'system', async () => void (await p.system.terminate()))
+  // Actors still running when the timeout ends are stopped by force.
+  s.addTask('terminate-system', 'system', async () => void (await p.system.terminate({ timeoutMs: Math.max(0, t['terminate-system'] - 100) })))
   s.addTask('close-listeners', 'http', async () => {
     await p.http?.close()
     // system.terminate stops the transport; if that phase timed out, stop it here.
     if (p.ownTransport) await p.transport.stop().catch(() => undefined)
-  })
-}
-
-/** Resolves once `done()` holds or `maxMs` passed, checking every 20 ms of the node's clock. */
-function until(p: NodeParts, maxMs: number, done: () => boolean): Promise<void> {
-  const clock = p.system.clock
-  const deadline = clock.now() + maxMs
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (done() || clock.now() >= deadline) return resolve()
-      clock.setTimer(20, check)
-    }
-    check()
   })
 }

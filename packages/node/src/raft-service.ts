@@ -2,8 +2,8 @@
 // defaults the storage to the node's write-ahead log and the voters to the
 // configured members; the node remembers each group so shutdown can move
 // leadership away from it and stop it before the log closes.
-import type { ActorRef, ActorSystem, Cluster } from '@troupe/runtime'
-import { group as openGroup, raftHost } from '@troupe/raft'
+import type { ActorRef, ActorSystem } from '@troupe/runtime'
+import { group as openGroup, raftHost, transferLeadershipAway } from '@troupe/raft'
 import type { GroupOptions, RaftGroup, RaftHostOptions, StateMachine, WriteAheadLog } from '@troupe/raft'
 import { NodeError } from './node-error.js'
 
@@ -46,28 +46,11 @@ export class RaftService {
     this.groups.set(id, handle)
   }
 
-  /**
-   * Moves the leadership of every group led here to another voter that is
-   * up, one group at a time; a group whose transfer fails is logged and left.
-   * TODO: the raft host's own transferLeadershipAway() replaces this once merged.
-   */
-  async transferLeadershipAway(cluster: Cluster | null, timeoutMs: number, log: (msg: string) => void): Promise<number> {
-    let moved = 0
-    const up = new Set(cluster?.upMembers() ?? [])
-    for (const [id, handle] of this.groups) {
-      const status = await handle.status().catch(() => null)
-      if (status === null || status.role !== 'leader') continue
-      const voters = status.config.voters.filter((v) => v !== this.system.name)
-      const target = voters.find((v) => up.has(v)) ?? voters[0]
-      if (target === undefined) continue
-      try {
-        await handle.transferLeadership(target, { timeoutMs })
-        moved++
-      } catch (err) {
-        log(`leadership of group ${id} stayed here: ${String((err as Error)?.message ?? err)}`)
-      }
-    }
-    return moved
+  /** Moves the leadership of every group led here to another voter (the Raft host does it, group by group); returns how many moved. */
+  async transferLeadershipAway(timeoutMs: number, log: (msg: string) => void): Promise<number> {
+    const r = await transferLeadershipAway(this.system, { timeoutMs })
+    for (const f of r.failed) log(`leadership of group ${f.group} stayed here: ${f.code} ${f.message}`)
+    return r.moved.length
   }
 
   /** Stops every group on this node (the other replicas go on). */

@@ -64,6 +64,8 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
       throw addressInUse(err, config.listen)
     }
     cleanup.push(() => system.terminate(), () => transport.stop())
+    // A handshake refused for a wrong secret, from any transport that reports it (the WebSocket one does).
+    transport.on?.('authFailed', (f) => auth.observe({ level: 'error', event: 'auth-failed', node: f.peer, code: 4002, reason: 'proof does not match (wrong cluster secret?)' }))
     const address = transport instanceof WebSocketTransport ? advertisedUrl(transport, rc.advertise) : rc.name
     // 3. Services that receive remote traffic, before the cluster exists.
     let wal: WriteAheadLog | null = null
@@ -124,8 +126,8 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
         state,
       })
     }
-    const info = { appVersion: config.appVersion, roles: config.roles, metadata: config.metadata }
-    const cluster = Cluster.start(system, { ...config.cluster, ...info, address, seeds: seeds.length > 0 ? seeds : [{ node: rc.name, address }], transport })
+    const memberInfo = { ...(config.appVersion ? { appVersion: config.appVersion } : {}), ...(config.roles ? { roles: config.roles } : {}), ...(config.metadata ? { metadata: config.metadata } : {}) }
+    const cluster = Cluster.start(system, { ...config.cluster, ...memberInfo, address, seeds: seeds.length > 0 ? seeds : [{ node: rc.name, address }], transport })
     parts.cluster = cluster
     membership.attach(cluster)
     sagas?.startRecovering(cluster)
