@@ -55,7 +55,8 @@ export interface LeaseServiceStats {
  * round), so right after leadership moves the new leader may apply a grant
  * before it knows it leads, and the old one after it knows it no longer
  * does. A grant applied while the replica was not known to lead is kept
- * (bounded) and the replica is asked at once; if it leads, or at the first
+ * (bounded, for two reap rounds); if it was written in a newer term than the replica last
+ * reported, the replica is asked at once. If it leads, or at the first
  * round that finds it leading, the hint goes out for every kept grant whose
  * entry still holds with that token. A hint from a replica that no longer
  * leads is harmless: it reports a committed grant, and the client counts
@@ -75,8 +76,10 @@ export class LeaseService {
   private readonly listener: LeaseTableListener
   private readonly watches: WatchService
   /** Grants applied while this replica was not known to lead, by entry: hinted if it turns out to lead. */
-  private readonly unhinted = new Map<string, { inbox: string; hint: GrantHint }>()
+  private readonly unhinted = new Map<string, { inbox: string; hint: GrantHint; round: number }>()
   private checkingRole = false
+  /** The term this replica reported when last asked. */
+  private knownTerm = 0
   /** A grant was kept while a role question was out: ask again when it is answered. */
   private recheckRole = false
 
@@ -98,12 +101,13 @@ export class LeaseService {
       },
     }, options.watch)
     this.listener = {
-      granted: (name, entry) => {
+      granted: (name, entry, term) => {
         if (entry.inbox === null) return
         const hint: GrantHint = { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token }
         if (this.leadingNow) return this.hint(entry.inbox, hint)
         this.keepUnhinted(entry.inbox, hint)
-        this.checkRole()
+        // A command of a newer term than this replica last saw: leadership moved since, maybe here.
+        if (term > this.knownTerm) this.checkRole()
       },
       changed: (name) => this.watches.push(name),
       watch: (name, request) => this.watches.subscribe(name, request),
@@ -179,8 +183,10 @@ export class LeaseService {
     this.counters.rounds++
     const role = await replica.role()
     this.leadingNow = role.leader
+    this.knownTerm = Math.max(this.knownTerm, role.term)
     if (!role.leader) {
       this.judge.reset()
+      this.forgetOldUnhinted()
       return
     }
     this.hintUnhinted(table)
@@ -196,8 +202,18 @@ export class LeaseService {
   private keepUnhinted(inbox: string, hint: GrantHint): void {
     const key = `${hint.name}\u0000${hint.clientId}\u0000${hint.requestId}`
     this.unhinted.delete(key)
-    this.unhinted.set(key, { inbox, hint })
+    this.unhinted.set(key, { inbox, hint, round: this.counters.rounds })
     if (this.unhinted.size > MAX_UNHINTED) this.unhinted.delete(this.unhinted.keys().next().value as string)
+  }
+
+  /**
+   * At a round that found this replica following: grants kept before the
+   * previous round are forgotten. A leader that stayed in place hinted them;
+   * the ones at risk are those applied around a move, which a new leader's
+   * first rounds (or the role question) still find.
+   */
+  private forgetOldUnhinted(): void {
+    for (const [key, kept] of this.unhinted) if (kept.round < this.counters.rounds - 1) this.unhinted.delete(key)
   }
 
   /** Asks the replica whether it leads (one question at a time); if it does, sends the kept hints. */
@@ -214,6 +230,7 @@ export class LeaseService {
       try {
         const role = await replica.role()
         this.leadingNow = role.leader
+        this.knownTerm = Math.max(this.knownTerm, role.term)
         const table = this.currentTable
         if (role.leader && table !== null && !this.stopped) this.hintUnhinted(table)
       } catch {
