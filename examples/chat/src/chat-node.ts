@@ -1,11 +1,14 @@
-// One chat server node: an actor system on the WebSocket transport, a
-// cluster member, the history Raft group, a lease group (one lease per
-// active room: strict single activation), pub/sub, sharded rooms, and the
-// browsers' gateway. `startChatNode` wires them; `stop` takes them down in
-// the reverse order, leaving the cluster first so rooms hand off cleanly.
-import { ActorSystem, Cluster, NodeDisk, PubSub, Sharding, WebSocketTransport } from '@troupe/runtime'
-import { WriteAheadLog, group } from '@troupe/raft'
-import { Leases, leaseActivationGuard, openLeaseGroup } from '@troupe/lease'
+// One chat server node on `startNode`: the node brings the transport, the
+// cluster, the write-ahead log, the room lease table, pub/sub, sharding and
+// the coordinated shutdown (leave first, so rooms hand off cleanly). This
+// file adds what is the app's own: the history Raft group, the room entity
+// guarded by a lease per room (strict single activation), and the
+// browsers' gateway.
+import type { ActorSystem, Cluster } from '@troupe/runtime'
+import type { ActivationGuard } from '@troupe/runtime'
+import { startNode } from '@troupe/node'
+import type { NodeLogLevel } from '@troupe/node'
+import { leaseActivationGuard } from '@troupe/lease'
 import type { ChatNodeConfig } from './config.js'
 import { hostPart } from './config.js'
 import { NodeDirectory } from './directory.js'
@@ -38,56 +41,62 @@ const FAILURE_DETECTION = {
   stableAfterMs: 3000,
   seedTimeoutMs: 2000,
 }
-/** How long a graceful stop waits for the cluster to let this node go. */
-const LEAVE_TIMEOUT_MS = 5000
 
 export async function startChatNode(config: ChatNodeConfig, log: (line: string) => void): Promise<ChatNode> {
-  const peers: Record<string, string> = {}
-  for (const s of config.seeds ?? []) if (s.node !== config.name) peers[s.node] = s.address
-  const transport = new WebSocketTransport({
+  // Rooms are registered before the node joins, but the history group and
+  // the lease guard exist only once startNode returned: a room's activation
+  // waits for them in its guard, so no room runs without its history.
+  let history: HistoryGroup | null = null
+  let guard: ActivationGuard | null = null
+  let appReady!: () => void
+  const ready = new Promise<void>((resolve) => (appReady = resolve))
+  const lazyGuard: ActivationGuard = {
+    acquire: async (kind, id, signal) => {
+      await ready
+      return guard!.acquire(kind, id, signal)
+    },
+  }
+  const Room = roomEntity({
+    get history() {
+      return history!
+    },
+    get pubsub() {
+      return node.pubsub
+    },
+    roomTtlMs: config.roomTtlMs,
+  })
+  const node = await startNode({
+    name: config.name,
     listen: { host: config.host, port: config.port },
-    peers,
+    advertise: config.advertise,
     secret: config.secret,
-    reconnect: { minMs: 100, maxMs: 2000 },
-    // A dead peer fails every redial; report only what needs a person.
-    log: (e) => {
-      if (e.level === 'error') log(`transport ${e.event} ${e.node ?? ''} ${e.reason ?? ''}`)
+    ...(config.seeds ? { seeds: config.seeds } : {}),
+    dataDir: config.dataDir,
+    raftMembers: config.historyMembers,
+    cluster: FAILURE_DETECTION,
+    services: {
+      pubsub: true,
+      sharding: { entities: [Room], passivateAfterMs: 5 * 60_000, handoffTimeoutMs: 5000, activationGuard: lazyGuard },
+      // Room leases live in their own Raft group on the history members (same WAL).
+      leases: { group: 'room-leases', client: { defaultTtlMs: ROOM_LEASE_TTL_MS } },
+    },
+    // The app's node.ts prints its own start/stop lines and maps signals.
+    installSignalHandlers: false,
+    log: (level: NodeLogLevel, message: string) => {
+      if (level === 'warn' || level === 'error') log(message)
     },
   })
-  const system = new ActorSystem({ name: config.name, transport })
-  await system.start()
-  const clusterUrl = `ws://${hostPart(config.advertise)}:${transport.address()!.port}`
-  const cluster = Cluster.start(system, { address: clusterUrl, seeds: config.seeds ?? [{ node: config.name, address: clusterUrl }], transport, ...FAILURE_DETECTION })
-
-  const disk = new NodeDisk(config.dataDir)
-  const wal = await WriteAheadLog.open(disk, { dir: 'raft', segmentBytes: 8 * 1024 * 1024 })
+  const { system, cluster, sharding, pubsub } = node
   const isMember = config.historyMembers.includes(config.name)
-  const history: HistoryGroup = await group(system, {
+  history = await node.raft.group({
     id: 'history',
-    members: config.historyMembers,
     // A node outside the group gets a handle that forwards to the members.
-    ...(isMember ? { stateMachine: () => new HistoryMachine(), storage: wal } : {}),
+    ...(isMember ? { stateMachine: () => new HistoryMachine() } : {}),
     snapshotEveryEntries: 2000,
     requestTimeoutMs: 5000,
   })
-
-  // Room leases live in their own Raft group on the history members (same WAL).
-  const roomLeases = await openLeaseGroup(system, {
-    id: 'room-leases',
-    members: config.historyMembers,
-    ...(isMember ? { storage: wal } : {}),
-    requestTimeoutMs: 5000,
-  })
-  const leases = new Leases(system, roomLeases.group, { defaultTtlMs: ROOM_LEASE_TTL_MS })
-
-  const pubsub = PubSub.start(system, cluster, { subscribeTimeoutMs: 3000 })
-  const sharding = Sharding.start(system, cluster, {
-    passivateAfterMs: 5 * 60_000,
-    handoffTimeoutMs: 5000,
-    activationGuard: leaseActivationGuard(leases, { ttlMs: ROOM_LEASE_TTL_MS }),
-  })
-  const Room = roomEntity({ history, pubsub, roomTtlMs: config.roomTtlMs })
-  sharding.register(Room)
+  guard = leaseActivationGuard(node.leases, { ttlMs: ROOM_LEASE_TTL_MS })
+  appReady()
   const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter(), roomTtlMs: config.roomTtlMs })
 
   const httpHost = hostPart(config.advertise)
@@ -107,28 +116,13 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
   cluster.on('memberDown', (m) => log(`member down: ${m.node}`))
   cluster.on('memberRemoved', (m) => log(`member removed: ${m.node}`))
 
+  // Browsers go first; the node's phases then release room leases, hand rooms off and leave.
+  node.onShutdown('stop-work', 'gateway', () => gateway.close())
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await gateway.close()
-      if (cluster.isUp) await Promise.race([cluster.leave(), sleep(system, LEAVE_TIMEOUT_MS)])
-      await sharding.stop() // releases the leases of the rooms it stopped
-      await leases.close()
-      await pubsub.stop()
-      await roomLeases.group.stop().catch(() => {})
-      await roomLeases.service?.stop()
-      await history.stop().catch(() => {})
-      await wal.close().catch(() => {})
-      await disk.close()
-      await system.terminate()
-    })()
+    stopping ??= node.shutdown({ reason: 'stop' }).then(() => undefined)
     return stopping
   }
 
-  return { name: config.name, system, cluster, history, httpUrl, clusterUrl, whenUp: () => cluster.whenUp(), stop }
-}
-
-/** Waits on the actor system's clock (the node's time source, virtual under the testkit). */
-function sleep(system: ActorSystem, ms: number): Promise<void> {
-  return new Promise((resolve) => void system.clock.setTimer(ms, resolve))
+  return { name: config.name, system, cluster, history: history!, httpUrl, clusterUrl: node.address, whenUp: () => cluster.whenUp(), stop }
 }

@@ -1,13 +1,12 @@
-// One inventory node: an actor system on the WebSocket transport, a cluster
-// member, five Raft groups on one write-ahead log (stock-east, stock-west,
-// payments, the saga log, the lease table), the payment actor, the saga
-// coordinator, the restock singleton and the HTTP API. `startInventoryNode`
-// wires them; `stop` takes them down in the reverse order.
-import { ActorSystem, Cluster, NodeDisk, WebSocketTransport } from '@troupe/runtime'
-import type { ActorRef } from '@troupe/runtime'
-import { WriteAheadLog, group } from '@troupe/raft'
-import { Leases, openLeaseGroup } from '@troupe/lease'
-import { RaftSagaLog, SagaCoordinator } from '@troupe/saga'
+// One inventory node on `startNode`: the node brings the transport, the
+// cluster, the write-ahead log, the lease table, the saga coordinator on its
+// Raft log (with the recover loop that resumes sagas of restarted or downed
+// nodes) and the coordinated shutdown. This file adds what is the app's own:
+// the stock and payment Raft groups, the payment actor, the order saga, the
+// restock singleton and the HTTP API.
+import type { ActorRef, ActorSystem, Cluster } from '@troupe/runtime'
+import { startNode } from '@troupe/node'
+import type { NodeLogLevel } from '@troupe/node'
 import { INITIAL_STOCK, WAREHOUSES, stockGroupId } from './catalog.js'
 import type { Warehouse } from './catalog.js'
 import type { InventoryNodeConfig } from './config.js'
@@ -55,80 +54,65 @@ export interface InventoryNode {
 
 /** Failure detection as in the chat example: ~2 s of silence, then 3 s of stable unreachability. */
 const FAILURE_DETECTION = { heartbeatIntervalMs: 500, gossipIntervalMs: 500, acceptableHeartbeatPauseMs: 2000, stableAfterMs: 3000, seedTimeoutMs: 2000 }
-const LEAVE_TIMEOUT_MS = 5000
 const GROUP_TIMEOUT_MS = 5000
 /** How often the coordinator looks for sagas to resume: its own (after a restart) and those of nodes that are not up. */
 const RECOVER_EVERY_MS = 2000
 /** Orders the dashboard lists, per node. */
 const MAX_RECENT_ORDERS = 30
 
-export async function startInventoryNode(config: InventoryNodeConfig, log: (line: string) => void): Promise<InventoryNode> {
-  const peers: Record<string, string> = {}
-  for (const s of config.seeds ?? []) if (s.node !== config.name) peers[s.node] = s.address
-  const transport = new WebSocketTransport({
-    listen: { host: config.host, port: config.port },
-    peers,
-    secret: config.secret,
-    reconnect: { minMs: 100, maxMs: 2000 },
-    log: (e) => {
-      if (e.level === 'error') log(`transport ${e.event} ${e.node ?? ''} ${e.reason ?? ''}`)
-    },
-  })
-  const system = new ActorSystem({ name: config.name, transport })
-  await system.start()
-  const clusterUrl = `ws://${hostPart(config.advertise)}:${transport.address()!.port}`
-  const cluster = Cluster.start(system, { address: clusterUrl, seeds: config.seeds ?? [{ node: config.name, address: clusterUrl }], transport, ...FAILURE_DETECTION })
+interface Participants {
+  stock(w: Warehouse): StockGroup
+  payment: ActorRef<PaymentProtocol>
+}
 
-  const disk = new NodeDisk(config.dataDir)
-  const wal = await WriteAheadLog.open(disk, { dir: 'raft', segmentBytes: 8 * 1024 * 1024 })
+export async function startInventoryNode(config: InventoryNodeConfig, log: (line: string) => void): Promise<InventoryNode> {
+  // The saga's steps reach the stock groups and the payment actor through
+  // this promise: a saga the recover loop resumes during start-up waits here.
+  let participantsReady!: (p: Participants) => void
+  const participants = new Promise<Participants>((resolve) => (participantsReady = resolve))
+  const placeOrderSaga = orderSaga({ stock: async (w) => (await participants).stock(w), payment: async () => (await participants).payment })
+
   const members = config.members
   const isMember = members.includes(config.name)
-  const common = { members, requestTimeoutMs: GROUP_TIMEOUT_MS, snapshotEveryEntries: 5000 }
-
+  const node = await startNode({
+    name: config.name,
+    listen: { host: config.host, port: config.port },
+    advertise: config.advertise,
+    secret: config.secret,
+    ...(config.seeds ? { seeds: config.seeds } : {}),
+    dataDir: config.dataDir,
+    raftMembers: members,
+    cluster: FAILURE_DETECTION,
+    services: {
+      raft: {},
+      leases: { group: 'leases' },
+      sagas: { definitions: [placeOrderSaga], logGroup: 'sagas', recoverEveryMs: RECOVER_EVERY_MS },
+    },
+    // The app's node.ts prints its own start/stop lines and maps signals.
+    installSignalHandlers: false,
+    log: (level: NodeLogLevel, message: string) => {
+      if (level === 'warn' || level === 'error') log(message)
+    },
+  })
+  const { system, cluster } = node
+  const common = { requestTimeoutMs: GROUP_TIMEOUT_MS, snapshotEveryEntries: 5000 }
   const stockGroups = new Map<Warehouse, StockGroup>()
   for (const w of WAREHOUSES) {
-    const g: StockGroup = await group(system, { id: stockGroupId(w), ...common, ...(isMember ? { stateMachine: () => new StockMachine(w, INITIAL_STOCK), storage: wal } : {}) })
+    const g: StockGroup = await node.raft.group({ id: stockGroupId(w), ...common, ...(isMember ? { stateMachine: () => new StockMachine(w, INITIAL_STOCK) } : {}) })
     stockGroups.set(w, g)
   }
   const stock = (w: Warehouse): StockGroup => stockGroups.get(w)!
-  const ledger: LedgerGroup = await group(system, { id: 'payments', ...common, ...(isMember ? { stateMachine: () => new PaymentLedger(), storage: wal } : {}) })
-  const sagaLog = await RaftSagaLog.open(system, { id: 'sagas', ...common, ...(isMember ? { storage: wal } : {}) })
-  const leaseGroup = await openLeaseGroup(system, { id: 'leases', ...common, ...(isMember ? { storage: wal } : {}) })
-  const leases = new Leases(system, leaseGroup.group)
-
+  const ledger: LedgerGroup = await node.raft.group({ id: 'payments', ...common, ...(isMember ? { stateMachine: () => new PaymentLedger() } : {}) })
   const payment: ActorRef<PaymentProtocol> = system.spawn(paymentService(ledger), { name: 'payment' })
-  const placeOrderSaga = orderSaga({ stock, payment: () => payment })
-  const sagas = new SagaCoordinator({ system, log: sagaLog, definitions: [placeOrderSaga], report: (line) => log(`saga: ${line}`) })
-
-  // Resume sagas: this node's own after a restart, and those last driven by
-  // members the cluster no longer counts as up (their coordinators died).
-  let recovering = false
-  const recover = async (): Promise<void> => {
-    if (recovering) return
-    recovering = true
-    try {
-      const up = new Set(cluster.upMembers())
-      const owners = [config.name, ...members.filter((m) => m !== config.name && !up.has(m))]
-      const resumed = await sagas.recover({ owners })
-      if (resumed.length) log(`resumed ${resumed.length} saga(s) of ${owners.join(',')}`)
-    } catch (err) {
-      // The saga log has no quorum yet: the next round tries again.
-      if (!/LOG_UNAVAILABLE|LOG_CONFLICT/.test(String((err as { code?: unknown })?.code))) log(`recover: ${String((err as Error)?.message ?? err)}`)
-    } finally {
-      recovering = false
-    }
-  }
-  const recoverTimer = setInterval(() => void recover(), RECOVER_EVERY_MS)
-  void recover()
+  participantsReady({ stock, payment })
+  const sagas = node.sagas
+  const leases = node.leases
 
   const restock = new RestockJob({ node: config.name, leases, stock, everyMs: config.restockEveryMs, log })
   restock.start()
 
   cluster.on('memberUp', (m) => log(`member up: ${m.node}`))
-  cluster.on('memberDown', (m) => {
-    log(`member down: ${m.node}`)
-    void recover()
-  })
+  cluster.on('memberDown', (m) => log(`member down: ${m.node}`))
 
   const recent: string[] = []
   let seq = 0
@@ -142,12 +126,12 @@ export async function startInventoryNode(config: InventoryNodeConfig, log: (line
     return { id, state: s.state, input: s.input, owner: s.owner, steps: s.steps, results: s.results, cause: s.cause, stuck: s.stuck }
   }
 
-  const node: InventoryNode = {
+  const inventory: InventoryNode = {
     name: config.name,
     system,
     cluster,
     httpUrl: '',
-    clusterUrl,
+    clusterUrl: node.address,
     health: () => ({ node: config.name, up: cluster.upMembers(), status: cluster.status }),
     stockView: readStock,
     async placeOrder(input, id) {
@@ -179,33 +163,20 @@ export async function startInventoryNode(config: InventoryNodeConfig, log: (line
     stop,
   }
 
-  const api = new HttpApi(node)
+  const api = new HttpApi(inventory)
   const httpPort = (await api.listen(config.host, config.httpPort)).port
   const httpUrl = `http://${hostPart(config.advertise)}:${httpPort}`
-  Object.assign(node, { httpUrl })
+  Object.assign(inventory, { httpUrl })
 
+  // The app's own parts stop first (no new orders, no restock rounds); the
+  // node's phases then move leadership, release leases, park sagas and leave.
+  node.onShutdown('stop-work', 'http-api', () => api.close())
+  node.onShutdown('stop-work', 'restock-job', () => restock.stop())
   let stopping: Promise<void> | null = null
   function stop(): Promise<void> {
-    stopping ??= (async () => {
-      clearInterval(recoverTimer)
-      await api.close()
-      await restock.stop()
-      await sagas.close().catch(() => {})
-      await leases.close().catch(() => {})
-      if (cluster.isUp) await Promise.race([cluster.leave(), sleep(LEAVE_TIMEOUT_MS)])
-      for (const g of [...stockGroups.values(), ledger]) await g.stop().catch(() => {})
-      await sagaLog.close().catch(() => {})
-      await leaseGroup.group.stop().catch(() => {})
-      await wal.close().catch(() => {})
-      await disk.close()
-      await system.terminate()
-    })()
+    stopping ??= node.shutdown({ reason: 'stop' }).then(() => undefined)
     return stopping
   }
 
-  return node
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+  return inventory
 }

@@ -23,9 +23,10 @@ export interface OrderInput {
   amountCents: number
 }
 
+/** Resolved lazily: a saga resumed right after start-up waits until the node has opened them. */
 export interface OrderParticipants {
-  stock(warehouse: Warehouse): StockGroup
-  payment(): ActorRef<PaymentProtocol>
+  stock(warehouse: Warehouse): StockGroup | Promise<StockGroup>
+  payment(): ActorRef<PaymentProtocol> | Promise<ActorRef<PaymentProtocol>>
 }
 
 /** The saga's name in the log; a changed definition gets a new version. */
@@ -41,22 +42,22 @@ const definite = (codes: RegExp) => (err: unknown) => codes.test(String((err as 
 export function orderSaga(p: OrderParticipants) {
   return saga<OrderInput>(ORDER_SAGA)
     .step('reserve', {
-      do: (o, ctx) => p.stock(o.warehouse).propose({ op: 'reserve', key: ctx.idempotencyKey, sku: o.sku, qty: o.qty }, { timeoutMs: STOCK_TIMEOUT_MS }),
-      undo: (o, ctx) => p.stock(o.warehouse).propose({ op: 'release', key: ctx.idempotencyKey }, { timeoutMs: STOCK_TIMEOUT_MS }),
+      do: async (o, ctx) => (await p.stock(o.warehouse)).propose({ op: 'reserve', key: ctx.idempotencyKey, sku: o.sku, qty: o.qty }, { timeoutMs: STOCK_TIMEOUT_MS }),
+      undo: async (o, ctx) => (await p.stock(o.warehouse)).propose({ op: 'release', key: ctx.idempotencyKey }, { timeoutMs: STOCK_TIMEOUT_MS }),
       retry: { attempts: 6, backoffMs: 200, maxBackoffMs: 2000 },
       timeoutMs: STOCK_TIMEOUT_MS + 1000,
       nonRetryable: [definite(/OUT_OF_STOCK|REJECTED|UNKNOWN_SKU|INVALID/)],
     })
     .step('charge', {
-      do: (o, ctx) => p.payment().ask('charge', { key: ctx.idempotencyKey, amountCents: o.amountCents }, { timeoutMs: CHARGE_TIMEOUT_MS }),
-      undo: (_o, ctx) => p.payment().ask('refund', { key: ctx.idempotencyKey }, { timeoutMs: STOCK_TIMEOUT_MS * 2 }),
+      do: async (o, ctx) => (await p.payment()).ask('charge', { key: ctx.idempotencyKey, amountCents: o.amountCents }, { timeoutMs: CHARGE_TIMEOUT_MS }),
+      undo: async (_o, ctx) => (await p.payment()).ask('refund', { key: ctx.idempotencyKey }, { timeoutMs: STOCK_TIMEOUT_MS * 2 }),
       retry: { attempts: 2, backoffMs: 200, maxBackoffMs: 1000 },
       timeoutMs: CHARGE_TIMEOUT_MS,
       nonRetryable: [definite(/DECLINED|REJECTED|INVALID/)],
     })
     .step('ship', {
       kind: 'retriable',
-      do: (o, ctx) => p.stock(o.warehouse).propose({ op: 'ship', key: `${ctx.sagaId}/reserve` }, { timeoutMs: STOCK_TIMEOUT_MS }),
+      do: async (o, ctx) => (await p.stock(o.warehouse)).propose({ op: 'ship', key: `${ctx.sagaId}/reserve` }, { timeoutMs: STOCK_TIMEOUT_MS }),
       timeoutMs: STOCK_TIMEOUT_MS + 1000,
     })
     .options({ compensation: { attempts: 30, backoffMs: 200, maxBackoffMs: 2000, timeoutMs: STOCK_TIMEOUT_MS * 2 + 1000 } })
