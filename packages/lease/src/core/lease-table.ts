@@ -32,8 +32,8 @@ export interface LeaseTableOptions extends Partial<InputLimits> {
 
 /** Told about grants and holder changes while commands apply (the service turns them into hints). */
 export interface LeaseTableListener {
-  /** A waiter reached the head and now holds `name` (granted by another request's command). */
-  granted(name: string, entry: Readonly<Entry>): void
+  /** A waiter reached the head and now holds `name` (granted by another request's command, of log term `term`). */
+  granted(name: string, entry: Readonly<Entry>, term: number): void
   /** The holders of `name` changed at log index `revision`. */
   changed(name: string, revision: number): void
   /** A read asked this replica to push the changes of `name` (see `WatchRequest`); absent: refused as unavailable. */
@@ -249,7 +249,7 @@ export class LeaseTable {
     if (wasHolder) ns.revision = meta.index
     const granted = ns.promote(meta.index)
     if (wasHolder || granted.length > 0) this.listener?.changed(ref.name, ns.revision)
-    for (const g of granted) this.listener?.granted(ref.name, g)
+    for (const g of granted) this.listener?.granted(ref.name, g, meta.term)
     if (ns.idle) this.forgetName(ref.name, ns)
     return entry
   }

@@ -29,6 +29,9 @@ export interface LeaseServiceOptions {
  */
 const servicesBySystem = new WeakMap<ActorSystem, number>()
 
+/** Grants applied while this member did not know it led, kept to hint once it finds it does (oldest dropped beyond this). */
+const MAX_UNHINTED = 1024
+
 export interface LeaseServiceStats {
   rounds: number
   expiresProposed: number
@@ -47,6 +50,17 @@ export interface LeaseServiceStats {
  * entries whose TTL passed since it first saw their last renewal; and it
  * sends `granted` hints to waiters that a release or expiry promoted. The
  * pushed watches this member serves are its `WatchService`.
+ *
+ * Whether this replica leads is known only by asking it (at each reap
+ * round), so right after leadership moves the new leader may apply a grant
+ * before it knows it leads, and the old one after it knows it no longer
+ * does. A grant applied while the replica was not known to lead is kept
+ * (bounded, for two reap rounds); if it was written in a newer term than the replica last
+ * reported, the replica is asked at once. If it leads, or at the first
+ * round that finds it leading, the hint goes out for every kept grant whose
+ * entry still holds with that token. A hint from a replica that no longer
+ * leads is harmless: it reports a committed grant, and the client counts
+ * the lease from a request that applied before it.
  */
 export class LeaseService {
   private readonly counters = { rounds: 0, expiresProposed: 0, entriesExpired: 0, hintsSent: 0 }
@@ -61,6 +75,13 @@ export class LeaseService {
   private stopped = false
   private readonly listener: LeaseTableListener
   private readonly watches: WatchService
+  /** Grants applied while this replica was not known to lead, by entry: hinted if it turns out to lead. */
+  private readonly unhinted = new Map<string, { inbox: string; hint: GrantHint; round: number }>()
+  private checkingRole = false
+  /** The term this replica reported when last asked. */
+  private knownTerm = 0
+  /** A grant was kept while a role question was out: ask again when it is answered. */
+  private recheckRole = false
 
   constructor(
     private readonly system: ActorSystem,
@@ -80,8 +101,13 @@ export class LeaseService {
       },
     }, options.watch)
     this.listener = {
-      granted: (name, entry) => {
-        if (this.leadingNow && entry.inbox !== null) this.hint(entry.inbox, { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token })
+      granted: (name, entry, term) => {
+        if (entry.inbox === null) return
+        const hint: GrantHint = { name, clientId: entry.clientId, requestId: entry.requestId, token: entry.token }
+        if (this.leadingNow) return this.hint(entry.inbox, hint)
+        this.keepUnhinted(entry.inbox, hint)
+        // A command of a newer term than this replica last saw: leadership moved since, maybe here.
+        if (term > this.knownTerm) this.checkRole()
       },
       changed: (name) => this.watches.push(name),
       watch: (name, request) => this.watches.subscribe(name, request),
@@ -102,7 +128,7 @@ export class LeaseService {
     return table
   }
 
-  /** Whether this node's replica led the group at the last reap round. */
+  /** Whether this node's replica led the group when last asked (at a reap round, or after a grant it applied). */
   get leading(): boolean {
     return this.leadingNow
   }
@@ -157,10 +183,13 @@ export class LeaseService {
     this.counters.rounds++
     const role = await replica.role()
     this.leadingNow = role.leader
+    this.knownTerm = Math.max(this.knownTerm, role.term)
     if (!role.leader) {
       this.judge.reset()
+      this.forgetOldUnhinted()
       return
     }
+    this.hintUnhinted(table)
     const max = this.tableOptions.maxExpireItems ?? DEFAULT_TABLE_OPTIONS.maxExpireItems
     const items = this.judge.judge(role.term, this.system.clock.now(), table.entries(), max)
     if (items.length === 0) return
@@ -168,6 +197,60 @@ export class LeaseService {
     this.counters.expiresProposed++
     const result = (await replica.propose(command, { timeoutMs: this.proposeTimeoutMs })) as LeaseResult
     if (result.status === 'done' && 'expired' in result) this.counters.entriesExpired += result.expired
+  }
+
+  private keepUnhinted(inbox: string, hint: GrantHint): void {
+    const key = `${hint.name}\u0000${hint.clientId}\u0000${hint.requestId}`
+    this.unhinted.delete(key)
+    this.unhinted.set(key, { inbox, hint, round: this.counters.rounds })
+    if (this.unhinted.size > MAX_UNHINTED) this.unhinted.delete(this.unhinted.keys().next().value as string)
+  }
+
+  /**
+   * At a round that found this replica following: grants kept before the
+   * previous round are forgotten. A leader that stayed in place hinted them;
+   * the ones at risk are those applied around a move, which a new leader's
+   * first rounds (or the role question) still find.
+   */
+  private forgetOldUnhinted(): void {
+    for (const [key, kept] of this.unhinted) if (kept.round < this.counters.rounds - 1) this.unhinted.delete(key)
+  }
+
+  /** Asks the replica whether it leads (one question at a time); if it does, sends the kept hints. */
+  private checkRole(): void {
+    const replica = this.replica
+    if (replica === null || this.stopped) return
+    if (this.checkingRole) {
+      this.recheckRole = true
+      return
+    }
+    this.checkingRole = true
+    this.recheckRole = false
+    void (async () => {
+      try {
+        const role = await replica.role()
+        this.leadingNow = role.leader
+        this.knownTerm = Math.max(this.knownTerm, role.term)
+        const table = this.currentTable
+        if (role.leader && table !== null && !this.stopped) this.hintUnhinted(table)
+      } catch {
+        // The next reap round asks again.
+      } finally {
+        this.checkingRole = false
+        if (this.recheckRole) this.checkRole()
+      }
+    })()
+  }
+
+  /** Sends the kept hints whose entries still hold with the granted token (this replica leads). */
+  private hintUnhinted(table: LeaseTable): void {
+    if (this.unhinted.size === 0) return
+    const kept = [...this.unhinted.values()]
+    this.unhinted.clear()
+    for (const { inbox, hint } of kept) {
+      const holds = table.info(hint.name).holders.some((h) => h.clientId === hint.clientId && h.requestId === hint.requestId && h.token === hint.token)
+      if (holds) this.hint(inbox, hint)
+    }
   }
 
   private hint(inbox: string, hint: GrantHint): void {
