@@ -3,7 +3,8 @@
 // the coordinated shutdown (leave first, so rooms hand off cleanly). This
 // file adds what is the app's own: the history Raft group, the room entity
 // guarded by a lease per room (strict single activation), and the
-// browsers' gateway.
+// browsers' gateway, whose page and WebSocket addresses the node joins with
+// in its member record (the node list pages reconnect from).
 import type { ActorSystem, Cluster } from '@troupe/runtime'
 import type { ActivationGuard } from '@troupe/runtime'
 import { startNode } from '@troupe/node'
@@ -11,7 +12,7 @@ import type { NodeLogLevel } from '@troupe/node'
 import { leaseActivationGuard } from '@troupe/lease'
 import type { ChatNodeConfig } from './config.js'
 import { hostPart } from './config.js'
-import { NodeDirectory } from './directory.js'
+import { NodeDirectory, pageMetadata } from './directory.js'
 import { Gateway } from './gateway.js'
 import { HistoryMachine } from './history.js'
 import { roomEntity } from './room.js'
@@ -42,7 +43,20 @@ const FAILURE_DETECTION = {
   seedTimeoutMs: 2000,
 }
 
-export async function startChatNode(config: ChatNodeConfig, log: (line: string) => void): Promise<ChatNode> {
+export interface ChatNodeOptions {
+  /** SIGTERM/SIGINT stop the node and exit the process; a downed node exits with code 75 (the command line's node.ts). Default false. */
+  installSignalHandlers?: boolean
+}
+
+export async function startChatNode(config: ChatNodeConfig, log: (line: string) => void, options: ChatNodeOptions = {}): Promise<ChatNode> {
+  // The page's port is bound first, so the node joins with its page and
+  // WebSocket addresses in its member record (the directory pages use);
+  // the gateway answers 503 until the node's services are attached.
+  const gateway = new Gateway({ host: config.host, port: config.httpPort })
+  const httpPort = (await gateway.listen()).port
+  const httpHost = hostPart(config.advertise)
+  const self = { name: config.name, http: `http://${httpHost}:${httpPort}`, ws: `ws://${httpHost}:${httpPort}/ws` }
+
   // Rooms are registered before the node joins, but the history group and
   // the lease guard exist only once startNode returned: a room's activation
   // waits for them in its guard, so no room runs without its history.
@@ -67,6 +81,7 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
   })
   const node = await startNode({
     name: config.name,
+    metadata: pageMetadata(self),
     listen: { host: config.host, port: config.port },
     advertise: config.advertise,
     secret: config.secret,
@@ -80,11 +95,13 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
       // Room leases live in their own Raft group on the history members (same WAL).
       leases: { group: 'room-leases', client: { defaultTtlMs: ROOM_LEASE_TTL_MS } },
     },
-    // The app's node.ts prints its own start/stop lines and maps signals.
-    installSignalHandlers: false,
+    installSignalHandlers: options.installSignalHandlers ?? false,
     log: (level: NodeLogLevel, message: string) => {
-      if (level === 'warn' || level === 'error') log(message)
+      if (level !== 'debug') log(level === 'info' ? message : `${level}: ${message}`)
     },
+  }).catch(async (err: unknown) => {
+    await gateway.close()
+    throw err
   })
   const { system, cluster, sharding, pubsub } = node
   const isMember = config.historyMembers.includes(config.name)
@@ -99,18 +116,13 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
   appReady()
   const Session = sessionActor({ room: (name) => sharding.entity(Room, name), history, pubsub, postLimiter: newPostLimiter(), roomTtlMs: config.roomTtlMs })
 
-  const httpHost = hostPart(config.advertise)
-  const gateway = new Gateway({
+  const directory = new NodeDirectory(cluster, self)
+  gateway.attach({
     system,
     session: Session,
-    host: config.host,
-    port: config.httpPort,
+    directory,
     health: () => ({ up: cluster.upMembers(), status: cluster.status, sharding: sharding.stats() }),
   })
-  const httpPort = (await gateway.listen()).port
-  const httpUrl = `http://${httpHost}:${httpPort}`
-  const directory = new NodeDirectory(system, cluster, { name: config.name, http: httpUrl, ws: `ws://${httpHost}:${httpPort}/ws` })
-  gateway.attachDirectory(directory)
 
   cluster.on('memberUp', (m) => log(`member up: ${m.node}`))
   cluster.on('memberDown', (m) => log(`member down: ${m.node}`))
@@ -124,5 +136,5 @@ export async function startChatNode(config: ChatNodeConfig, log: (line: string) 
     return stopping
   }
 
-  return { name: config.name, system, cluster, history: history!, httpUrl, clusterUrl: node.address, whenUp: () => cluster.whenUp(), stop }
+  return { name: config.name, system, cluster, history: history!, httpUrl: self.http, clusterUrl: node.address, whenUp: () => cluster.whenUp(), stop }
 }

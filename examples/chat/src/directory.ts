@@ -1,75 +1,54 @@
-// Where browsers can reach each node. Every node runs a small actor at
-// /user/directory that answers with its own page and WebSocket addresses;
-// when the cluster's up members change, a node asks the ones it does not
-// know yet. Pages use the list to reconnect elsewhere when their node dies.
-import { defineActor } from '@troupe/runtime'
-import type { ActorSystem, Cluster } from '@troupe/runtime'
+// Where browsers can reach each node. Every node joins with its page and
+// WebSocket addresses in its member record (`pageMetadata`, the `metadata`
+// of startNode), so the cluster's gossip carries them: the directory reads
+// the up members' records, with nothing to ask. Pages use the list to
+// reconnect elsewhere when their node dies.
+import type { Cluster, Member } from '@troupe/runtime'
 import type { NodeInfo } from './protocol.js'
 
-export const DIRECTORY_PATH = '/user/directory'
-const ASK_TIMEOUT_MS = 3000
+/** Member-record metadata keys of the page and WebSocket addresses. */
+const HTTP_KEY = 'chat.http'
+const WS_KEY = 'chat.ws'
 
-const Directory = defineActor({
-  name: 'directory',
-  initial: (): { self: NodeInfo | null } => ({ self: null }),
-  handlers: {
-    set(s, self: NodeInfo) {
-      s.self = self
-    },
-    info: (s): NodeInfo | null => s.self,
-  },
-})
-type DirectoryProtocol = { info(): NodeInfo | null }
+/** The metadata a chat node joins with. */
+export function pageMetadata(self: NodeInfo): Record<string, string> {
+  return { [HTTP_KEY]: self.http, [WS_KEY]: self.ws }
+}
+
+/** The page addresses a member joined with, or null (a node of another app, or an older build). */
+export function nodeInfoOf(m: Pick<Member, 'node' | 'metadata'>): NodeInfo | null {
+  const http = m.metadata[HTTP_KEY]
+  const ws = m.metadata[WS_KEY]
+  if (!isUrl(http, 'http') || !isUrl(ws, 'ws')) return null
+  return { name: m.node, http, ws }
+}
 
 export class NodeDirectory {
-  private readonly known = new Map<string, NodeInfo>()
   private readonly listeners = new Set<(nodes: NodeInfo[]) => void>()
-  private readonly asking = new Set<string>()
   private last = ''
 
   constructor(
-    private readonly system: ActorSystem,
     private readonly cluster: Cluster,
     readonly self: NodeInfo,
   ) {
-    system.spawn(Directory, { name: 'directory' }).tell('set', self)
-    this.known.set(self.name, self)
-    cluster.on('changed', () => this.refresh())
+    cluster.on('changed', () => this.notify())
   }
 
   /** Up members whose addresses are known, this node first, then by name. */
   nodes(): NodeInfo[] {
-    const up = new Set(this.cluster.upMembers())
-    up.add(this.self.name)
-    return [...up].filter((n) => this.known.has(n)).sort((a, b) => (a === this.self.name ? -1 : b === this.self.name ? 1 : a < b ? -1 : 1)).map((n) => this.known.get(n)!)
+    const others = this.cluster
+      .members()
+      .filter((m) => m.status === 'up' && m.node !== this.self.name)
+      .map(nodeInfoOf)
+      .filter((n): n is NodeInfo => n !== null)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+    return [this.self, ...others]
   }
 
   /** Called with the new list whenever it changes. */
   onChange(fn: (nodes: NodeInfo[]) => void): () => void {
     this.listeners.add(fn)
     return () => this.listeners.delete(fn)
-  }
-
-  refresh(): void {
-    const up = new Set(this.cluster.upMembers())
-    // A node that left may come back at another address: ask it again then.
-    for (const node of this.known.keys()) if (!up.has(node) && node !== this.self.name) this.known.delete(node)
-    for (const node of up) {
-      if (this.known.has(node) || this.asking.has(node)) continue
-      this.asking.add(node)
-      this.system
-        .remoteRef<DirectoryProtocol>(node, DIRECTORY_PATH)
-        .ask('info', undefined, { timeoutMs: ASK_TIMEOUT_MS })
-        .then((info) => {
-          if (info !== null && isNodeInfo(info) && info.name === node) this.known.set(node, info)
-        })
-        .catch(() => {}) // asked again on the next change
-        .finally(() => {
-          this.asking.delete(node)
-          this.notify()
-        })
-    }
-    this.notify()
   }
 
   private notify(): void {
@@ -81,7 +60,6 @@ export class NodeDirectory {
   }
 }
 
-function isNodeInfo(x: unknown): x is NodeInfo {
-  const o = x as Record<string, unknown>
-  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.http === 'string' && typeof o.ws === 'string'
+function isUrl(x: string | undefined, scheme: 'http' | 'ws'): x is string {
+  return typeof x === 'string' && (x.startsWith(`${scheme}://`) || x.startsWith(`${scheme}s://`))
 }

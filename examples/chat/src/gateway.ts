@@ -2,6 +2,8 @@
 // a WebSocket endpoint (/ws, `ws` package) where each connection becomes a
 // session actor. Frames are size-limited, rate-limited per connection and
 // parsed here; a bad frame is answered with an error to that page only.
+// The port is bound before the node starts (the node publishes the address
+// in its member record); until `attach` the gateway answers 503.
 //
 // Admission: at most MAX_SESSIONS_PER_ADDRESS connections per client
 // address, and a connection must sign in within HELLO_TIMEOUT_MS. Those that
@@ -55,10 +57,16 @@ const SECURITY_HEADERS = {
 }
 
 export interface GatewayOptions {
-  system: ActorSystem
-  session: SessionDef
   host: string
   port: number
+}
+
+/** What the gateway serves with, given once the node has started (`attach`). */
+export interface GatewayServices {
+  system: ActorSystem
+  session: SessionDef
+  /** Where pages can reconnect: this node first, then the other up members. */
+  directory: NodeDirectory
   /** Extra facts for GET /healthz. */
   health: () => Record<string, unknown>
 }
@@ -72,31 +80,36 @@ export class Gateway {
   private readonly perAddress = new Map<string, number>()
   /** Connections that have not signed in yet, oldest first, with their deadline. */
   private readonly pending = new Map<WebSocket, { addr: string; deadline: TimerHandle }>()
-  private readonly keyPrefix: string
+  private keyPrefix = ''
   private nextSession = 1
-  private directory: NodeDirectory | null = null
+  /** Null until the node has started: until then pages get 503 and sockets are refused. */
+  private o: GatewayServices | null = null
 
-  constructor(private readonly o: GatewayOptions) {
+  constructor(private readonly listenOn: GatewayOptions) {
     for (const { file } of Object.values(STATIC)) this.files.set(file, readFileSync(new URL(file, PUBLIC)))
-    this.keyPrefix = `${o.system.name}.${Math.floor(o.system.random() * 2 ** 32).toString(36)}`
     this.server = createServer((req, res) => this.http(req, res))
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
   }
 
-  /** The node list pages get; set once the HTTP port is known (right after `listen`). */
-  attachDirectory(directory: NodeDirectory): void {
-    this.directory = directory
-    directory.onChange((nodes) => this.broadcast({ t: 'nodes', nodes }))
+  /**
+   * Starts serving. The port is bound first (`listen`) so the node can
+   * publish its page address in its member record; the node's services come
+   * here once it has started.
+   */
+  attach(services: GatewayServices): void {
+    this.o = services
+    this.keyPrefix = `${services.system.name}.${Math.floor(services.system.random() * 2 ** 32).toString(36)}`
+    services.directory.onChange((nodes) => this.broadcast({ t: 'nodes', nodes }))
   }
 
   private nodes(): NodeInfo[] {
-    return this.directory?.nodes() ?? []
+    return this.o?.directory.nodes() ?? []
   }
 
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject)
-      this.server.listen(this.o.port, this.o.host, () => resolve(this.server.address() as AddressInfo))
+      this.server.listen(this.listenOn.port, this.listenOn.host, () => resolve(this.server.address() as AddressInfo))
     })
   }
 
@@ -108,6 +121,10 @@ export class Gateway {
   async close(): Promise<void> {
     for (const ws of this.links.keys()) ws.close(1001, 'node stopping')
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    if (this.o === null) {
+      this.server.closeAllConnections()
+      return closed
+    }
     // A page that does not answer the close handshake does not hold the node up.
     const { clock } = this.o.system
     const timer = clock.setTimer(CLOSE_GRACE_MS, () => {
@@ -121,10 +138,12 @@ export class Gateway {
   private http(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'method not allowed')
+    const o = this.o
+    if (o === null) return this.reply(res, 503, 'text/plain', 'node starting')
     const file = STATIC[path]
     if (file !== undefined) return this.reply(res, 200, file.type, this.files.get(file.file)!)
-    if (path === '/api/nodes') return this.json(res, { self: this.o.system.name, nodes: this.nodes() })
-    if (path === '/healthz') return this.json(res, { node: this.o.system.name, sessions: this.links.size, pending: this.pending.size, ...this.o.health() })
+    if (path === '/api/nodes') return this.json(res, { self: o.system.name, nodes: this.nodes() })
+    if (path === '/healthz') return this.json(res, { node: o.system.name, sessions: this.links.size, pending: this.pending.size, ...o.health() })
     this.reply(res, 404, 'text/plain', 'not found')
   }
 
@@ -139,7 +158,7 @@ export class Gateway {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {})
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return void socket.destroy()
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws' || this.o === null) return void socket.destroy()
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, addressKey(req.socket.remoteAddress)))
   }
 
@@ -174,14 +193,15 @@ export class Gateway {
   private settle(ws: WebSocket): void {
     const p = this.pending.get(ws)
     if (p === undefined) return
-    this.o.system.clock.clearTimer(p.deadline)
+    this.o!.system.clock.clearTimer(p.deadline)
     this.pending.delete(ws)
   }
 
   private accept(ws: WebSocket, addr: string): void {
     ws.on('error', () => {}) // a broken socket also emits close
     if (!this.admit(ws, addr)) return
-    const { system } = this.o
+    const o = this.o!
+    const { system } = o
     this.perAddress.set(addr, (this.perAddress.get(addr) ?? 0) + 1)
     const deadline = system.clock.setTimer(HELLO_TIMEOUT_MS, () => {
       this.settle(ws)
@@ -199,7 +219,7 @@ export class Gateway {
       close: (code, reason) => ws.close(code, reason),
       signedIn: () => this.settle(ws),
     }
-    const ref = system.spawn(this.o.session, { name: `session-${n}` })
+    const ref = system.spawn(o.session, { name: `session-${n}` })
     ref.tell('attach', { key: `${this.keyPrefix}.${n}`, addr, link })
     this.links.set(ws, { link, ref })
     link.send({ t: 'node', node: system.name, nodes: this.nodes() })

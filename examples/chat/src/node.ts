@@ -11,10 +11,6 @@
 import { ConfigError, parseConfig } from './config.js'
 import { startChatNode } from './chat-node.js'
 
-/** Exit code when the cluster declared this node down: restart it. */
-const EXIT_DOWNED = 75
-const STOP_TIMEOUT_MS = 10_000
-
 let config
 try {
   config = parseConfig(process.argv.slice(2), process.env)
@@ -27,28 +23,9 @@ const name = config.name
 const log = (line: string): void => void process.stdout.write(`[${name}] ${line}\n`)
 if (config.devSecret) log('using the built-in development secret: set TROUPE_SECRET on every node outside your own machine')
 
-const node = await startChatNode(config, log)
+// SIGINT/SIGTERM run the node's coordinated shutdown and exit 0; a node the
+// cluster downed shuts down and exits with 75 (startNode's signal handlers).
+const node = await startChatNode(config, log, { installSignalHandlers: true })
 log(`listening: page ${node.httpUrl}, cluster ${node.clusterUrl}, data ${config.dataDir}`)
-
-let exiting = false
-async function shutdown(code: number, why: string): Promise<void> {
-  if (exiting) return
-  exiting = true
-  log(`stopping (${why})`)
-  setTimeout(() => {
-    log('stop took too long; exiting')
-    process.exit(code || 1)
-  }, STOP_TIMEOUT_MS).unref()
-  try {
-    await node.stop()
-  } catch (err) {
-    log(`stop failed: ${String(err)}`)
-  }
-  log('stopped')
-  process.exit(code)
-}
-process.on('SIGINT', () => void shutdown(0, 'SIGINT'))
-process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'))
-node.cluster.on('selfDown', () => void shutdown(EXIT_DOWNED, 'the cluster declared this node down'))
 
 if (await node.whenUp()) log(`ready ${node.httpUrl} members=${node.cluster.upMembers().join(',')}`)

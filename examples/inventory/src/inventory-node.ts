@@ -65,7 +65,12 @@ interface Participants {
   payment: ActorRef<PaymentProtocol>
 }
 
-export async function startInventoryNode(config: InventoryNodeConfig, log: (line: string) => void): Promise<InventoryNode> {
+export interface InventoryNodeOptions {
+  /** SIGTERM/SIGINT stop the node and exit the process; a downed node exits with code 75 (the command line's node.ts). Default false. */
+  installSignalHandlers?: boolean
+}
+
+export async function startInventoryNode(config: InventoryNodeConfig, log: (line: string) => void, options: InventoryNodeOptions = {}): Promise<InventoryNode> {
   // The saga's steps reach the stock groups and the payment actor through
   // this promise: a saga the recover loop resumes during start-up waits here.
   let participantsReady!: (p: Participants) => void
@@ -88,10 +93,9 @@ export async function startInventoryNode(config: InventoryNodeConfig, log: (line
       leases: { group: 'leases' },
       sagas: { definitions: [placeOrderSaga], logGroup: 'sagas', recoverEveryMs: RECOVER_EVERY_MS },
     },
-    // The app's node.ts prints its own start/stop lines and maps signals.
-    installSignalHandlers: false,
+    installSignalHandlers: options.installSignalHandlers ?? false,
     log: (level: NodeLogLevel, message: string) => {
-      if (level === 'warn' || level === 'error') log(message)
+      if (level !== 'debug') log(level === 'info' ? message : `${level}: ${message}`)
     },
   })
   const { system, cluster } = node
@@ -108,7 +112,7 @@ export async function startInventoryNode(config: InventoryNodeConfig, log: (line
   const sagas = node.sagas
   const leases = node.leases
 
-  const restock = new RestockJob({ node: config.name, leases, stock, everyMs: config.restockEveryMs, log })
+  const restock = new RestockJob({ node: config.name, leases, stock, everyMs: config.restockEveryMs, clock: system.clock, log })
   restock.start()
 
   cluster.on('memberUp', (m) => log(`member up: ${m.node}`))

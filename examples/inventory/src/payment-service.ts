@@ -8,6 +8,7 @@
 // Replies are deferred so a slow or silent charge does not hold up the
 // actor's mailbox (handlers are turn-based).
 import { defineActor } from '@troupe/runtime'
+import type { Clock } from '@troupe/runtime'
 import type { RaftGroup } from '@troupe/raft'
 import type { Charge, LedgerCommand, LedgerQuery, LedgerResult, PaymentMode } from './payment-ledger.js'
 
@@ -43,7 +44,7 @@ export function paymentService(ledger: LedgerGroup) {
             if (r.charge?.state === 'charged') return reply.resolve(r.charge)
             return reply.reject(new Error(`DECLINED: card declined for ${p.key}`))
           }
-          if (mode === 'slow') await sleep(SLOW_MS)
+          if (mode === 'slow') await sleep(ctx.system.clock, SLOW_MS)
           const r = await ledger.propose({ op: 'charge', key: p.key, amountCents: p.amountCents }, { timeoutMs: LEDGER_TIMEOUT_MS })
           if (mode === 'timeout') return // charged, and the answer is "lost"
           reply.resolve(r.charge!)
@@ -59,7 +60,7 @@ export function paymentService(ledger: LedgerGroup) {
         // compensation must be able to finish.
         void (async () => {
           const mode = (await ledger.read({ op: 'mode' }, { timeoutMs: LEDGER_TIMEOUT_MS })) as PaymentMode
-          if (mode === 'slow') await sleep(SLOW_MS)
+          if (mode === 'slow') await sleep(ctx.system.clock, SLOW_MS)
           const r = await ledger.propose({ op: 'refund', key: p.key }, { timeoutMs: LEDGER_TIMEOUT_MS })
           reply.resolve(r.charge!)
         })()
@@ -70,6 +71,7 @@ export function paymentService(ledger: LedgerGroup) {
   })
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+/** Waits on the node's clock (virtual under the simulator). */
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => void clock.setTimer(ms, resolve))
 }

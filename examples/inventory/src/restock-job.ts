@@ -4,6 +4,7 @@
 // carries the leadership's fencing token, and the stock state machine
 // refuses a token lower than the highest it has seen: a leader that was
 // paused past its lease and wakes up cannot write over its successor.
+import type { Clock } from '@troupe/runtime'
 import type { Lease, Leases } from '@troupe/lease'
 import { RESTOCK_BELOW, RESTOCK_UNITS, WAREHOUSES } from './catalog.js'
 import type { Warehouse } from './catalog.js'
@@ -37,6 +38,8 @@ export class RestockJob {
       leases: Leases
       stock: (w: Warehouse) => StockGroup
       everyMs: number
+      /** The node's clock (`system.clock`): the waits between rounds and the time of the last run. */
+      clock: Clock
       log: (line: string) => void
     },
   ) {}
@@ -64,7 +67,7 @@ export class RestockJob {
         lease = await leases.campaign(RESTOCK_ELECTION, node, { ttlMs: LEADERSHIP_TTL_MS, signal: this.abort.signal })
       } catch (err) {
         if (!this.stopped) this.state.lastError = `campaign: ${String((err as Error)?.message ?? err)}`
-        await sleep(RETRY_MS, this.abort.signal)
+        await sleep(this.options.clock, RETRY_MS, this.abort.signal)
         continue
       }
       this.lease = lease
@@ -75,7 +78,7 @@ export class RestockJob {
           this.state.lastError = String((err as Error)?.message ?? err)
           log(`restock: run failed: ${this.state.lastError}`)
         })
-        await sleep(this.options.everyMs, AbortSignal.any([this.abort.signal, lease.signal]))
+        await sleep(this.options.clock, this.options.everyMs, AbortSignal.any([this.abort.signal, lease.signal]))
       }
       if (!this.stopped) log('restock: leadership lost; campaigning again')
       this.lease = null
@@ -96,17 +99,18 @@ export class RestockJob {
         this.state.restockedUnits += RESTOCK_UNITS
       }
     }
-    this.state.lastRunAtMs = Date.now()
+    this.state.lastRunAtMs = this.options.clock.now()
     this.state.lastError = null
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms` on `clock`, or less if `signal` aborts. */
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
+    const timer = clock.setTimer(ms, done)
     function done(): void {
-      clearTimeout(timer)
+      clock.clearTimer(timer)
       signal.removeEventListener('abort', done)
       resolve()
     }

@@ -138,6 +138,12 @@ export async function startNode(config: NodeConfig): Promise<TroupeNode> {
       log('warn', 'the cluster downed this node: shutting down')
       void node.shutdown({ reason: 'downed by the cluster' }).then(() => exitOnSignal?.(EXIT_DOWNED))
     })
+    // Removed without leaving (the others downed and removed it while it was paused): as final as being downed.
+    cluster.on('selfRemoved', () => {
+      if (parts.shutdown.started) return // the leave of a graceful shutdown
+      log('warn', 'the cluster removed this node: shutting down')
+      void node.shutdown({ reason: 'removed by the cluster' }).then(() => exitOnSignal?.(EXIT_DOWNED))
+    })
     log('info', `started: cluster ${address}${http ? `, http ${http.url}` : ''}`)
     return node
   } catch (err) {
